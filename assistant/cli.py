@@ -1,0 +1,111 @@
+"""The `assistant` command: index documents, ask questions, chat, list and remove sources, open the app."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+DEFAULT_PATHS = ["seeds"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant", description="Answer questions about your documents, with exact quotes as proof."
+    )
+    parser.add_argument("--index", dest="index_path", help="Chroma folder (default .chroma, or ASSISTANT_INDEX_PATH)")
+    parser.add_argument("--collection", help="collection name (default documents)")
+    parser.add_argument("--chroma-host", help="use the Chroma server on this host instead of a folder")
+    parser.add_argument("--chroma-port", type=int, help="Chroma server port (default 8000)")
+    parser.add_argument("--embedding-model", help="sentence-transformers model name or folder")
+    parser.add_argument("--precision", dest="embedding_precision", choices=["auto", "float32", "bfloat16"])
+    parser.add_argument("--device", help="auto, cpu or cuda")
+    parser.add_argument(
+        "--chat-model", help='LangChain chat model, e.g. "ollama:llama3.1" (default: extractive answers)'
+    )
+    parser.add_argument("--chat-base-url", help="base URL of an OpenAI-compatible server")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    index = commands.add_parser("index", help="index files and folders (default: seeds/)")
+    index.add_argument("paths", nargs="*", default=None, help="files or folders (default: seeds)")
+    index.add_argument("--prune", action="store_true", help="remove indexed documents whose files are gone")
+
+    ask = commands.add_parser("ask", help="ask one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the whole answer as JSON")
+    ask.add_argument("--top-k", type=int, help="passages given to the answerer (default 5)")
+
+    chat = commands.add_parser("chat", help="ask questions in a terminal conversation")
+    chat.add_argument("--top-k", type=int)
+
+    commands.add_parser("sources", help="list what is indexed")
+    remove = commands.add_parser("remove", help="take documents out of the index")
+    remove.add_argument("documents", nargs="+", help="document id, path or file name")
+
+    ui = commands.add_parser("ui", help="open the chat window in the browser")
+    ui.add_argument("--port", type=int, default=8501)
+    ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+
+    from assistant.evaluation.command import add_eval_command
+
+    add_eval_command(commands)
+    return parser
+
+
+def settings_from(args: argparse.Namespace):
+    from assistant.settings import Settings
+
+    names = (
+        "index_path",
+        "collection",
+        "chroma_host",
+        "chroma_port",
+        "embedding_model",
+        "embedding_precision",
+        "device",
+        "chat_model",
+        "chat_base_url",
+    )
+    overrides = {name: getattr(args, name, None) for name in names}
+    if getattr(args, "top_k", None):
+        overrides["top_k"] = args.top_k
+    return Settings.from_env(**overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # one clear line instead of a traceback
+        from assistant.errors import AssistantError
+        from index.errors import IndexingError
+
+        if isinstance(error, (AssistantError, IndexingError, ValueError, OSError)):
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        raise
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "eval":
+        from assistant.evaluation.command import run_eval_command
+
+        return run_eval_command(args)
+    if args.command == "ui":
+        from assistant.cli_ui import run_ui
+
+        return run_ui(args)
+    from assistant import cli_commands
+
+    return getattr(cli_commands, f"run_{args.command}")(args, settings_from(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Typed records of retrieval and answering: passages, citations, answers, chat turns."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its scores; `text == document_text[start:end]`."""
+
+    chunk_id: str
+    document_id: str
+    source: str
+    title: str
+    start: int
+    end: int
+    text: str
+    page: int | None
+    rank: int
+    fused_score: float
+    dense_score: float | None = None
+    lexical_score: float | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verified verbatim quote: `document_text[start:end] == quote`."""
+
+    n: int
+    document_id: str
+    source: str
+    title: str
+    start: int
+    end: int
+    quote: str
+    page: int | None
+    score: float
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of a conversation, used to understand follow-up questions."""
+
+    question: str
+    answer: str = ""
+
+
+@dataclass
+class Answer:
+    """What the assistant says, with the proof under it."""
+
+    question: str
+    text: str
+    citations: list[Citation]
+    passages: list[Passage]
+    answered: bool
+    mode: str = "extractive"
+    query: str = ""
+    evidence: float = 0.0
+    unsupported: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

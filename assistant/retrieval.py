@@ -1,0 +1,79 @@
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) candidates fused by reciprocal rank."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.lexical import LexicalCache
+from assistant.models import Passage
+from index.embedding import Embedder
+from index.store import ChunkStore, StoredChunk
+
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """How many candidates each retriever proposes and how much each one counts in the fusion."""
+
+    candidates: int = 30
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.candidates <= 0:
+            raise ValueError(f"candidates must be > 0, got {self.candidates}")
+
+
+class HybridSearch:
+    """Finds the passages that best match a query."""
+
+    def __init__(
+        self,
+        store: ChunkStore,
+        embedder: Embedder,
+        lexical: LexicalCache,
+        settings: RetrievalSettings = RetrievalSettings(),
+    ):
+        self.store = store
+        self.embedder = embedder
+        self.lexical = lexical
+        self.settings = settings
+
+    def search(self, query: str, k: int) -> list[Passage]:
+        """The k best passages for `query`, best first."""
+        if k <= 0:
+            raise ValueError(f"k must be > 0, got {k}")
+        wanted = max(k, self.settings.candidates)
+        dense = self.store.query(self.embedder.embed_query(query), wanted)
+        lexical = self.lexical.current().search(query, wanted)
+        fused: dict[str, dict] = {}
+        for weight, hits, kind in (
+            (self.settings.dense_weight, dense, "dense"),
+            (self.settings.lexical_weight, lexical, "lexical"),
+        ):
+            for rank, (stored, score) in enumerate(hits):
+                entry = fused.setdefault(stored.chunk.id, {"stored": stored, "fused": 0.0})
+                entry["fused"] += weight / (RRF_K + rank + 1)
+                entry[kind] = score
+        ordered = sorted(fused.values(), key=lambda entry: entry["fused"], reverse=True)[:k]
+        return [_passage(entry, rank) for rank, entry in enumerate(ordered, start=1)]
+
+
+def _passage(entry: dict, rank: int) -> Passage:
+    stored: StoredChunk = entry["stored"]
+    chunk = stored.chunk
+    return Passage(
+        chunk_id=chunk.id,
+        document_id=chunk.document_id,
+        source=stored.source,
+        title=stored.title,
+        start=chunk.start,
+        end=chunk.end,
+        text=chunk.text,
+        page=chunk.page,
+        rank=rank,
+        fused_score=entry["fused"],
+        dense_score=entry.get("dense"),
+        lexical_score=entry.get("lexical"),
+    )

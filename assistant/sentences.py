@@ -1,0 +1,85 @@
+"""Score the sentences of retrieved passages against a question."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.lexical import LexicalIndex
+from assistant.models import Passage
+from assistant.text import tokens
+from index.embedding import Embedder
+from index.sentences import sentence_spans
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    """A sentence of a passage, its document span, and how well it answers the question."""
+
+    passage: Passage
+    start: int  # offsets into the document
+    end: int
+    text: str
+    dense: float
+    coverage: float
+    score: float
+
+
+@dataclass(frozen=True)
+class SentenceWeights:
+    """How the sentence score mixes meaning, shared words and the passage's rank."""
+
+    dense: float = 0.6
+    coverage: float = 0.4
+    passage_rank: float = 0.05
+
+
+def passage_sentences(passages: list[Passage]) -> list[tuple[Passage, int, int]]:
+    """Each distinct sentence of the passages as (passage, document start, document end)."""
+    seen: set[tuple[str, int]] = set()
+    found = []
+    for passage in passages:
+        for span in sentence_spans(passage.text):
+            key = (passage.document_id, passage.start + span.start)
+            if key not in seen:
+                seen.add(key)
+                found.append((passage, passage.start + span.start, passage.start + span.end))
+    return found
+
+
+def coverage(question_words: list[str], text: str, lexical: LexicalIndex) -> float:
+    """Share of the question's informative weight whose words appear in `text`."""
+    if not question_words:
+        return 0.0
+    present = set(tokens(text))
+    unique = set(question_words)
+    total = sum(lexical.word_weight(word) for word in unique)
+    return sum(lexical.word_weight(word) for word in unique if word in present) / total if total else 0.0
+
+
+def score_sentences(
+    question: str,
+    passages: list[Passage],
+    embedder: Embedder,
+    lexical: LexicalIndex,
+    weights: SentenceWeights = SentenceWeights(),
+) -> list[ScoredSentence]:
+    """Every sentence of the passages, best answer first."""
+    candidates = passage_sentences(passages)
+    if not candidates:
+        return []
+    texts = [passage.text[start - passage.start : end - passage.start] for passage, start, end in candidates]
+    vectors = embedder.embed_documents([question, *texts])
+    dense = vectors[1:] @ vectors[0]
+    question_words = tokens(question)
+    scored = []
+    for (passage, start, end), text, similarity in zip(candidates, texts, np.asarray(dense, dtype=float), strict=False):
+        cover = coverage(question_words, text, lexical)
+        score = (
+            weights.dense * float(similarity)
+            + weights.coverage * cover
+            - weights.passage_rank * (passage.rank - 1) / max(1, len(passages))
+        )
+        scored.append(ScoredSentence(passage, start, end, text, float(similarity), cover, score))
+    return sorted(scored, key=lambda sentence: sentence.score, reverse=True)

@@ -1,0 +1,18 @@
+"""Errors raised by the index, with messages written for the person reading them."""
+
+
+class IndexingError(Exception):
+    """Base class for index errors."""
+
+
+class LoadError(IndexingError):
+    """A file could not be turned into a document."""
+
+    def __init__(self, source: str, reason: str):
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+class StoreError(IndexingError):
+    """The Chroma store could not be reached or written."""

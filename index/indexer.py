@@ -1,0 +1,159 @@
+"""Index files into the store: load, chunk, embed (in batches across documents) and write, incrementally."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from index.chunking import ChunkingSettings, chunk_document
+from index.embedding import Embedder
+from index.errors import IndexingError, LoadError
+from index.models import Chunk, Document, FileOutcome, IndexReport
+from index.store import ChunkStore
+
+DEFAULT_MAX_FILE_BYTES = 50_000_000
+
+
+class Progress(Protocol):
+    """Receives progress events from an indexing run."""
+
+    def started(self, files: int) -> None: ...
+    def file_done(self, outcome: FileOutcome) -> None: ...
+    def chunks_embedded(self, count: int) -> None: ...
+
+
+class _Silent:
+    def started(self, files: int) -> None:
+        pass
+
+    def file_done(self, outcome: FileOutcome) -> None:
+        pass
+
+    def chunks_embedded(self, count: int) -> None:
+        pass
+
+
+@dataclass
+class _Pending:
+    document: Document
+    chunks: list[Chunk]
+    status: str
+
+
+class Indexer:
+    """Brings the store in line with a set of files or documents."""
+
+    def __init__(
+        self,
+        store: ChunkStore,
+        embedder: Embedder,
+        chunking: ChunkingSettings = ChunkingSettings(),
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        batch_chunks: int = 256,
+    ):
+        if batch_chunks <= 0:
+            raise ValueError(f"batch_chunks must be > 0, got {batch_chunks}")
+        self.store = store
+        self.embedder = embedder
+        self.chunking = chunking
+        self.max_file_bytes = max_file_bytes
+        self.batch_chunks = batch_chunks
+
+    def index_paths(
+        self, paths: Iterable[Path], *, prune: bool = False, progress: Progress | None = None
+    ) -> IndexReport:
+        """Index every supported file under `paths`; with `prune`, remove documents whose files are gone."""
+        from index.discovery import discover_files
+
+        found = list(discover_files(paths))
+        report = self._run(found, progress or _Silent())
+        if prune:
+            report.outcomes.extend(self.prune())
+        return report
+
+    def index_documents(self, documents: Iterable[Document], progress: Progress | None = None) -> IndexReport:
+        """Index documents that were loaded elsewhere (uploads, evaluation sets)."""
+        return self._run(list(documents), progress or _Silent())
+
+    def prune(self) -> list[FileOutcome]:
+        """Remove documents whose source file no longer exists."""
+        outcomes = []
+        for document in self.store.documents().values():
+            if Path(document.source).is_absolute() and not Path(document.source).exists():
+                self.store.remove_document(document.id)
+                outcomes.append(FileOutcome(document.source, "removed"))
+        return outcomes
+
+    def _run(self, items: list, progress: Progress) -> IndexReport:
+        started = time.perf_counter()
+        report = IndexReport()
+        self.store.repair()
+        known = self.store.documents()
+        progress.started(len(items))
+        batch: list[_Pending] = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-writer") as writer:
+            writes: list[Future] = []
+            for item in items:
+                outcome, pending = self._prepare(item, known)
+                if pending is None:
+                    report.outcomes.append(outcome)
+                    progress.file_done(outcome)
+                    continue
+                batch.append(pending)
+                if sum(len(p.chunks) for p in batch) >= self.batch_chunks:
+                    writes.extend(self._embed_and_submit(batch, writer, progress))
+                    batch = []
+            writes.extend(self._embed_and_submit(batch, writer, progress))
+            for future in writes:
+                outcome = future.result()
+                report.outcomes.append(outcome)
+                progress.file_done(outcome)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _prepare(self, item: object, known: dict) -> tuple[FileOutcome, _Pending | None]:
+        """Load and chunk one item; returns a finished outcome, or the work still to do."""
+        try:
+            document = item if isinstance(item, Document) else self._load(item)
+        except LoadError as error:
+            return FileOutcome(error.source, "failed", reason=error.reason), None
+        previous = known.get(document.id)
+        if previous is not None and previous.sha256 == document.sha256:
+            return FileOutcome(document.source, "unchanged"), None
+        chunks = chunk_document(document, self.chunking)
+        status = "updated" if previous is not None else "added"
+        return FileOutcome(document.source, status), _Pending(document, chunks, status)
+
+    def _load(self, discovered: object) -> Document:
+        from index.loaders import load_document
+
+        path = discovered.path  # type: ignore[attr-defined]
+        if discovered.problem:  # type: ignore[attr-defined]
+            raise LoadError(str(path), discovered.problem)  # type: ignore[attr-defined]
+        return load_document(path, max_bytes=self.max_file_bytes)
+
+    def _embed_and_submit(self, batch: list[_Pending], writer: ThreadPoolExecutor, progress: Progress) -> list[Future]:
+        if not batch:
+            return []
+        unique_texts = list(dict.fromkeys(chunk.text for pending in batch for chunk in pending.chunks))
+        vectors = self.embedder.embed_documents(unique_texts)
+        by_text = dict(zip(unique_texts, vectors, strict=False))
+        progress.chunks_embedded(len(unique_texts))
+        futures = []
+        for pending in batch:
+            matrix = np.stack([by_text[chunk.text] for chunk in pending.chunks]) if pending.chunks else np.zeros((0, 1))
+            futures.append(writer.submit(self._write, pending, matrix))
+        return futures
+
+    def _write(self, pending: _Pending, vectors: np.ndarray) -> FileOutcome:
+        try:
+            self.store.write_document(pending.document, pending.chunks, vectors, self.embedder.model_id)
+        except IndexingError as error:
+            return FileOutcome(pending.document.source, "failed", reason=str(error))
+        return FileOutcome(pending.document.source, pending.status, chunks_written=len(pending.chunks))

@@ -1,0 +1,97 @@
+"""Typed records that flow between the indexing stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class PageSpan:
+    """A page of a paginated source and the character range it covers in the document text."""
+
+    number: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source file's extracted plain text."""
+
+    id: str
+    source: str
+    title: str
+    text: str
+    sha256: str
+    pages: tuple[PageSpan, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """Return the page number holding character `offset`, or None for unpaginated text."""
+        for page in self.pages:
+            if page.start <= offset < page.end:
+                return page.number
+        return None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A slice of a document: `document.text[start:end] == text`."""
+
+    id: str
+    document_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """What the store knows about one indexed document."""
+
+    id: str
+    source: str
+    title: str
+    sha256: str
+    chunks: int
+    characters: int
+    indexed_at: str
+    complete: bool = True
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one file during an indexing run."""
+
+    source: str
+    status: str  # "added" | "updated" | "unchanged" | "failed" | "removed"
+    chunks_written: int = 0
+    reason: str = ""
+
+
+@dataclass
+class IndexReport:
+    """Summary of an indexing run."""
+
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.status == status)
+
+    @property
+    def chunks_written(self) -> int:
+        return sum(outcome.chunks_written for outcome in self.outcomes)
+
+    @property
+    def failures(self) -> list[FileOutcome]:
+        return [outcome for outcome in self.outcomes if outcome.status == "failed"]
+
+    def summary(self) -> str:
+        return (
+            f"{self.count('added')} added, {self.count('updated')} updated, "
+            f"{self.count('unchanged')} unchanged, {self.count('failed')} failed, "
+            f"{self.count('removed')} removed; {self.chunks_written} chunks written "
+            f"in {self.seconds:.1f}s"
+        )

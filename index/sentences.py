@@ -1,0 +1,106 @@
+"""Find sentence and paragraph boundaries as character spans of a text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof sr jr st mt ft vs etc inc ltd co corp no nos fig figs vol vols "
+    "jan feb mar apr jun jul aug sep sept oct nov dec gen col lt sgt capt rev hon est "
+    "approx dept univ assn bros e.g i.e cf al ca op cit ed eds p pp u.s u.k u.n".split()
+)
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+_LIST_OR_HEADING = re.compile(r"\s*(?:[#>*•\-–|]|\d{1,3}[.)]\s)")
+_TOKEN_BEFORE = re.compile(r"([\w.]+)[.!?…]*$")
+_SHORT_LINE = 60
+
+
+@dataclass(frozen=True)
+class SentenceSpan:
+    """A sentence's character range; `paragraph` numbers the block (paragraph or line) holding it."""
+
+    start: int
+    end: int
+    paragraph: int
+
+
+def sentence_spans(text: str) -> list[SentenceSpan]:
+    """Split `text` into sentence spans with no surrounding whitespace."""
+    spans: list[SentenceSpan] = []
+    blocks = [block for p_start, p_end in _paragraph_ranges(text) for block in _line_groups(text, p_start, p_end)]
+    for paragraph, (b_start, b_end) in enumerate(blocks):
+        for s_start, s_end in _split_sentences(text, b_start, b_end):
+            spans.append(SentenceSpan(s_start, s_end, paragraph))
+    return spans
+
+
+def _paragraph_ranges(text: str) -> list[tuple[int, int]]:
+    ranges = []
+    position = 0
+    for match in _PARAGRAPH_BREAK.finditer(text):
+        ranges.append((position, match.start()))
+        position = match.end()
+    ranges.append((position, len(text)))
+    return [_strip(text, start, end) for start, end in ranges if text[start:end].strip()]
+
+
+def _line_groups(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Join wrapped lines; break where a line ends a sentence, is short, or a list item starts."""
+    groups: list[tuple[int, int]] = []
+    group_start = start
+    line_start = start
+    while True:
+        newline = text.find("\n", line_start, end)
+        if newline == -1:
+            break
+        line = text[line_start:newline].rstrip()
+        following = text[newline + 1 : end]
+        hard_break = (
+            not line
+            or line[-1] in '.!?:;…"”’)'
+            or len(line.strip()) < _SHORT_LINE
+            or _LIST_OR_HEADING.match(following) is not None
+        )
+        if hard_break and text[group_start:newline].strip():
+            groups.append(_strip(text, group_start, newline))
+            group_start = newline + 1
+        line_start = newline + 1
+    if text[group_start:end].strip():
+        groups.append(_strip(text, group_start, end))
+    return groups
+
+
+def _split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    pieces = []
+    piece_start = start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        next_char = text[match.end() : match.end() + 1]
+        if not next_char or not (next_char.isupper() or next_char.isdigit() or next_char in "\"'“‘(["):
+            continue
+        if _is_abbreviation(text[piece_start : match.start() + 1]):
+            continue
+        pieces.append(_strip(text, piece_start, match.end()))
+        piece_start = match.end()
+    if text[piece_start:end].strip():
+        pieces.append(_strip(text, piece_start, end))
+    return pieces
+
+
+def _is_abbreviation(before: str) -> bool:
+    match = _TOKEN_BEFORE.search(before)
+    if not match:
+        return False
+    token = match.group(1).rstrip(".").lower()
+    if len(token) == 1 and token.isalpha():
+        return True  # an initial, as in "J. R. R. Tolkien"
+    return token in _ABBREVIATIONS
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
