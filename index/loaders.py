@@ -1,0 +1,208 @@
+"""Turn one file on disk into a Document, or explain in a LoadError why it cannot be read."""
+
+from __future__ import annotations
+
+import io
+import stat
+import zipfile
+from pathlib import Path
+
+import docx
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from pypdf import PasswordType, PdfReader
+from pypdf.errors import FileNotDecryptedError
+
+from index.decoding import DecodeError, decode_text
+from index.errors import LoadError
+from index.html_text import html_to_text, sniff_charset
+from index.identity import make_document
+from index.models import Document, PageSpan
+
+TEXT_EXTENSIONS = frozenset({".txt", ".md", ".markdown"})
+HTML_EXTENSIONS = frozenset({".html", ".htm"})
+SUPPORTED_EXTENSIONS = frozenset({*TEXT_EXTENSIONS, *HTML_EXTENSIONS, ".pdf", ".docx"})
+MAX_DOCX_EXPANDED = 200_000_000
+MAX_DOCX_RATIO = 100
+_RATIO_FLOOR = 1_000_000  # below this much unpacked data a high ratio is harmless
+NOT_FOUND = "file not found (it may have been moved or deleted)"
+
+
+class _Rejected(Exception):
+    """Internal: the file is unusable; the message is the reason for a person."""
+
+
+def unsupported_type_reason(suffix: str) -> str:
+    """Explain that files ending in `suffix` cannot be loaded."""
+    kind = f"'{suffix}'" if suffix else "(no extension)"
+    return f"unsupported file type {kind} (supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))})"
+
+
+def load_document(path: Path, *, source: str | None = None, max_bytes: int = 50_000_000) -> Document:
+    """Read `path` into a Document; raise LoadError naming the file and the reason."""
+    path = Path(path)
+    if source is None:
+        try:
+            source = str(path.resolve())
+        except (OSError, RuntimeError):  # e.g. a symlink loop
+            source = str(path.absolute())
+    try:
+        return _load(path, source, max_bytes)
+    except LoadError:
+        raise
+    except (_Rejected, DecodeError) as exc:
+        raise LoadError(source, str(exc)) from None
+    except Exception as exc:
+        raise LoadError(source, f"unexpected error ({_describe(exc)})") from exc
+
+
+def _load(path: Path, source: str, max_bytes: int) -> Document:
+    data = _read(path, max_bytes)
+    suffix = path.suffix.lower()
+    title = path.name
+    pages: tuple[PageSpan, ...] = ()
+    if suffix in TEXT_EXTENSIONS:
+        text = _normalize(decode_text(data))
+    elif suffix in HTML_EXTENSIONS:
+        title, text = html_to_text(decode_text(data, sniff_charset(data)))
+        title, text = title or path.stem, _normalize(text)
+    elif suffix == ".pdf":
+        text, pages = _pdf_text(data)
+    else:
+        text = _normalize(_docx_text(data))
+    if not text:
+        raise _Rejected("no text could be extracted")
+    return make_document(source, title, text, pages)
+
+
+def _read(path: Path, max_bytes: int) -> bytes:
+    """Check the file with stat, then read at most `max_bytes` of it."""
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise _Rejected("not a regular file (it is a folder)")
+        if not stat.S_ISREG(info.st_mode):
+            raise _Rejected("not a regular file")
+        if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+            raise _Rejected(unsupported_type_reason(path.suffix.lower()))
+        if info.st_size > max_bytes:
+            raise _Rejected(_too_big(info.st_size, max_bytes))
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)  # the file may have grown since stat
+    except FileNotFoundError:
+        raise _Rejected(NOT_FOUND) from None
+    except PermissionError:
+        raise _Rejected("permission denied (cannot read the file)") from None
+    except OSError as exc:
+        raise _Rejected(f"could not read the file ({exc.strerror or _describe(exc)})") from None
+    if len(data) > max_bytes:
+        raise _Rejected(_too_big(len(data), max_bytes))
+    if not data:
+        raise _Rejected("file is empty")
+    return data
+
+
+def _normalize(text: str) -> str:
+    """Unify newlines, drop NULs and trailing spaces, keep at most one blank line in a row."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "")
+    lines = [line.rstrip() for line in text.split("\n")]
+    blank_run, kept = 0, []
+    for line in lines:
+        blank_run = blank_run + 1 if not line else 0
+        if blank_run < 2:
+            kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def _pdf_text(data: bytes) -> tuple[str, tuple[PageSpan, ...]]:
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not _decrypt_blank(reader):
+            raise _Rejected("the PDF is encrypted")
+        texts = [_normalize(page.extract_text() or "") for page in reader.pages]
+    except _Rejected:
+        raise
+    except FileNotDecryptedError:
+        raise _Rejected("the PDF is encrypted") from None
+    except Exception as exc:
+        raise _Rejected(f"could not read the PDF: {_describe(exc)}") from None
+    # Each page is already normalised and stripped, so joining keeps the whole normalised
+    # and the spans index the final text exactly.
+    parts: list[str] = []
+    spans: list[PageSpan] = []
+    offset = 0
+    for number, text in enumerate(texts, start=1):
+        if not text:
+            continue
+        if parts:
+            offset += 2
+        spans.append(PageSpan(number=number, start=offset, end=offset + len(text)))
+        parts.append(text)
+        offset += len(text)
+    return "\n\n".join(parts), tuple(spans)
+
+
+def _decrypt_blank(reader: PdfReader) -> bool:
+    try:
+        return reader.decrypt("") != PasswordType.NOT_DECRYPTED
+    except Exception:  # e.g. AES without a crypto library: as good as locked
+        return False
+
+
+def _docx_text(data: bytes) -> str:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        raise _Rejected("not a valid .docx file") from None
+    # Declared sizes are binding: zipfile stops reading a member at its declared size.
+    expanded = sum(member.file_size for member in members)
+    packed = sum(member.compress_size for member in members)
+    ratio_too_high = expanded > _RATIO_FLOOR and expanded > MAX_DOCX_RATIO * max(packed, 1)
+    if expanded > MAX_DOCX_EXPANDED or ratio_too_high:
+        raise _Rejected(f"the .docx expands to {_size(expanded)} from {_size(len(data))} (looks like a zip bomb)")
+    try:
+        document = docx.Document(io.BytesIO(data))
+        blocks: list[str] = []
+        for item in document.iter_inner_content():
+            if isinstance(item, Paragraph):
+                blocks.append(item.text)
+            else:
+                blocks.extend(_cell_texts(item))
+    except Exception:
+        raise _Rejected("not a valid .docx file") from None
+    return "\n\n".join(block for block in blocks if block.strip())
+
+
+def _cell_texts(table: Table) -> list[str]:
+    """Text of each table cell once (merged cells repeat in python-docx's rows)."""
+    seen: set[object] = set()  # the cells' XML elements, kept alive so identity is stable
+    texts = []
+    for row in table.rows:
+        for cell in row.cells:
+            if cell._tc not in seen:
+                seen.add(cell._tc)
+                texts.append(cell.text)
+    return texts
+
+
+def _too_big(size: int, limit: int) -> str:
+    shown, shown_limit = _size(size), _size(limit)
+    if shown == shown_limit:  # e.g. 50.0 MB vs 50.0 MB: show the exact counts instead
+        shown, shown_limit = f"{size:,} bytes", f"{limit:,} bytes"
+    return f"file is {shown}, over the {shown_limit} limit"
+
+
+def _size(count: int) -> str:
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.1f} MB"
+    if count >= 1_000:
+        return f"{count / 1_000:.1f} KB"
+    return f"{count} bytes"
+
+
+def _describe(exc: BaseException) -> str:
+    message = str(exc).strip() or type(exc).__name__
+    if type(exc).__name__ not in message:
+        message = f"{type(exc).__name__}: {message}"
+    return message if len(message) <= 200 else message[:197] + "..."
