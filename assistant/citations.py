@@ -41,8 +41,9 @@ class QuoteChecker:
 class CitationBuilder:
     """Numbers verified quotes in the order they are cited; the same span keeps its number."""
 
-    def __init__(self, checker: QuoteChecker):
+    def __init__(self, checker: QuoteChecker, page_of: Callable[[str, int], int | None] = lambda doc_id, offset: None):
         self._checker = checker
+        self._page_of = page_of
         self.citations: list[Citation] = []
 
     def cite(self, passage: Passage, start: int, end: int, score: float) -> Citation | None:
@@ -61,7 +62,7 @@ class CitationBuilder:
             start=start,
             end=end,
             quote=quote,
-            page=passage.page,
+            page=self._page_of(passage.document_id, start),
             score=round(score, 4),
         )
         self.citations.append(citation)

@@ -118,6 +118,12 @@ class Assistant:
 
     # --- answering -----------------------------------------------------------------------------------
 
+    def lexical_index(self):
+        """The BM25 index of what is indexed now."""
+        self.store  # noqa: B018
+        assert self._lexical is not None
+        return self._lexical.current()
+
     def retrieve(self, query: str, k: int = 10) -> list[Passage]:
         store = self.store
         assert self._lexical is not None
@@ -148,8 +154,18 @@ class Assistant:
         yield answer.text
         yield answer
 
+    def citation_builder(self) -> CitationBuilder:
+        """A builder that numbers verified quotes and knows their pages."""
+        assert self._checker is not None
+        documents = self.store.documents()
+
+        def page_of(document_id: str, offset: int) -> int | None:
+            document = documents.get(document_id)
+            return document.page_at(offset) if document else None
+
+        return CitationBuilder(self._checker, page_of)
+
     def _extractive(self, question: str, query: str, passages: list[Passage]) -> Answer:
-        assert self._lexical is not None and self._checker is not None
-        scored = score_sentences(query, passages, self.embedder, self._lexical.current())
-        builder = CitationBuilder(self._checker)
+        scored = score_sentences(query, passages, self.embedder, self.lexical_index())
+        builder = self.citation_builder()
         return extractive_answer(question, query, passages, scored, builder, self.extractive)

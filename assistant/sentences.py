@@ -35,14 +35,14 @@ class SentenceWeights:
     passage_rank: float = 0.05
 
 
-def passage_sentences(passages: list[Passage]) -> list[tuple[Passage, int, int]]:
-    """Each distinct sentence of the passages as (passage, document start, document end)."""
+def passage_sentences(passages: list[Passage], distinct: bool = True) -> list[tuple[Passage, int, int]]:
+    """Each sentence of the passages as (passage, document start, document end); overlaps once if `distinct`."""
     seen: set[tuple[str, int]] = set()
     found = []
     for passage in passages:
         for span in sentence_spans(passage.text):
             key = (passage.document_id, passage.start + span.start)
-            if key not in seen:
+            if not distinct or key not in seen:
                 seen.add(key)
                 found.append((passage, passage.start + span.start, passage.start + span.end))
     return found
@@ -70,8 +70,11 @@ def score_sentences(
     if not candidates:
         return []
     texts = [passage.text[start - passage.start : end - passage.start] for passage, start, end in candidates]
-    vectors = embedder.embed_documents([question, *texts])
-    dense = vectors[1:] @ vectors[0]
+    if weights.dense:
+        vectors = embedder.embed_documents([question, *texts])
+        dense = vectors[1:] @ vectors[0]
+    else:
+        dense = np.zeros(len(texts))
     question_words = tokens(question)
     scored = []
     for (passage, start, end), text, similarity in zip(candidates, texts, np.asarray(dense, dtype=float), strict=False):

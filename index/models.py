@@ -14,6 +14,14 @@ class PageSpan:
     end: int
 
 
+def page_at(pages: tuple[PageSpan, ...], offset: int) -> int | None:
+    """The number of the page holding character `offset`, or None for unpaginated text."""
+    for page in pages:
+        if page.start <= offset < page.end:
+            return page.number
+    return None
+
+
 @dataclass(frozen=True)
 class Document:
     """One source file's extracted plain text."""
@@ -26,11 +34,7 @@ class Document:
     pages: tuple[PageSpan, ...] = ()
 
     def page_at(self, offset: int) -> int | None:
-        """Return the page number holding character `offset`, or None for unpaginated text."""
-        for page in self.pages:
-            if page.start <= offset < page.end:
-                return page.number
-        return None
+        return page_at(self.pages, offset)
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,10 @@ class IndexedDocument:
     chunks: int
     characters: int
     indexed_at: str
-    complete: bool = True
+    pages: tuple[PageSpan, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        return page_at(self.pages, offset)
 
 
 @dataclass

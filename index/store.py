@@ -6,6 +6,7 @@ run killed halfway leaves the previous version (or nothing) visible, never a hal
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from index.errors import StoreError
-from index.models import Chunk, Document, IndexedDocument
+from index.models import Chunk, Document, IndexedDocument, PageSpan
 
 _PAGE_SIZE = 2000
 
@@ -266,6 +267,7 @@ def _manifest_metadata(document: Document, chunks: int, model: str) -> dict[str,
         "characters": len(document.text),
         "model": model,
         "indexed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "pages": json.dumps([[page.number, page.start, page.end] for page in document.pages]),
     }
 
 
@@ -291,4 +293,5 @@ def _indexed_document(doc_id: str, metadata: dict[str, Any]) -> IndexedDocument:
         chunks=int(metadata["chunks"]),
         characters=int(metadata["characters"]),
         indexed_at=metadata["indexed_at"],
+        pages=tuple(PageSpan(*page) for page in json.loads(metadata.get("pages") or "[]")),
     )

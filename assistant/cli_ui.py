@@ -1,0 +1,71 @@
+"""`assistant ui`: start the Streamlit chat window with the command's settings."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from assistant.settings import ENV_PREFIX, Settings
+
+
+def app_path() -> Path:
+    """The Streamlit script, ui/app.py, beside the assistant package."""
+    return Path(__file__).resolve().parent.parent / "ui" / "app.py"
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """ASSISTANT_* variables that rebuild `settings` in the app (Settings.from_env)."""
+    values = {spec.name: getattr(settings, spec.name) for spec in fields(settings)}
+    if not settings.chroma_host:  # the app may run elsewhere than the shell: pin the folder
+        values["index_path"] = str(Path(settings.index_path).expanduser().resolve())
+    return {ENV_PREFIX + name.upper(): str(value) for name, value in values.items()}
+
+
+def ui_command(settings: Settings, host: str, port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path()),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.maxUploadSize",
+        str(max(1, math.ceil(settings.max_file_mb))),
+    ]
+
+
+def run_ui(args: argparse.Namespace) -> int:
+    """Run the app until it is stopped; returns Streamlit's exit status."""
+    from assistant.cli import settings_from
+
+    settings = settings_from(args)
+    host, port = getattr(args, "host", "127.0.0.1"), int(getattr(args, "port", 8501))
+    if not app_path().is_file():
+        print(f"error: the app is missing ({app_path()})", file=sys.stderr)
+        return 1
+    environment = {**os.environ, **settings_environment(settings)}
+    print(f"Starting the chat window at http://{host}:{port} (Ctrl-C stops it)", file=sys.stderr, flush=True)
+    process = subprocess.Popen(ui_command(settings, host, port), env=environment)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:  # pass the Ctrl-C on (a terminal sends it to both) and let Streamlit shut down
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            process.wait()
+        return 130
