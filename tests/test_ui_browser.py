@@ -1,0 +1,227 @@
+"""A real headless Chromium on `streamlit run ui/app.py`: ask, open a citation, check document markup never runs.
+
+Screenshots go to $UI_SCREENSHOTS (e.g. docs/screenshots) or to the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "ui" / "app.py"
+QUESTION = "Where did the NATO foreign ministers meet?"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PAYLOAD_SENTENCE = (
+    "The garden club held its annual picnic in Lisbon "
+    "<script>window.__pwned = 1; document.title = 'pwned'</script> near the old lighthouse "
+    "<img src=x onerror=\"window.__pwned = 1; document.title = 'pwned'\"> on a sunny Tuesday."
+)
+WAIT_MS = 120_000
+
+
+def _chromium() -> str:
+    """Chromium's path; without it (or Playwright) the test skips, except under CI=true where it fails."""
+    found = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    missing = "" if found else "Chromium (set CHROMIUM to its path)"
+    if importlib.util.find_spec("playwright") is None:
+        missing = "the playwright package"
+    if missing:
+        if os.environ.get("CI") != "true":
+            pytest.skip(f"{missing} is not installed; the browser test requires it when CI=true")
+        pytest.fail(f"the browser test needs {missing} under CI=true")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log: Path, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not start in {seconds}s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`streamlit run ui/app.py` on a free port of 127.0.0.1, an empty index, seeds/ indexed on the first run."""
+    _chromium()
+    work = tmp_path_factory.mktemp("ui-browser")
+    port = _free_port()
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("ASSISTANT_")}
+    environment.update(ASSISTANT_INDEX_PATH=".chroma", ASSISTANT_UI_SEEDS=str(ROOT / "seeds"))  # in `work`
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    log = work / "streamlit.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(command, cwd=work, env=environment, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, process, log)
+        yield url, work
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    url, _ = server
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(url)
+    _wait_ready(page)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("UI_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _wait_ready(page) -> None:
+    """The first page load also loads the model and indexes seeds/: wait for an enabled chat box."""
+    page.wait_for_selector('[data-testid="stChatInput"] textarea:not([disabled])', timeout=WAIT_MS)
+
+
+def _ask(page, question: str) -> None:
+    box = page.locator('[data-testid="stChatInput"] textarea')
+    box.fill(question)
+    box.press("Enter")
+
+
+def _no_payload_ran(page) -> None:
+    for frame in page.frames:
+        assert frame.evaluate("() => window.__pwned === undefined"), f"payload ran in {frame.url}"
+    assert page.title() != "pwned"
+
+
+def _quote_on_screen(page):
+    """The highlighted quote in the viewer, after checking it was scrolled into the visible part of the document."""
+    mark = page.locator("mark#quote")
+    mark.wait_for(timeout=30_000)
+    page.wait_for_function(
+        """() => {
+            const mark = document.getElementById('quote');
+            const box = mark.closest('.qa-doc').getBoundingClientRect();
+            const spot = mark.getBoundingClientRect();
+            return spot.top >= box.top - 1 && spot.top < box.bottom && spot.top >= 0 && spot.top < innerHeight;
+        }""",
+        timeout=10_000,
+    )
+    return mark
+
+
+def test_ask_and_open_a_citation(page, shots):
+    _ask(page, QUESTION)
+    opener = page.get_by_role("button", name="Open [1] in the document")
+    opener.wait_for(timeout=WAIT_MS)
+    answer = page.locator('[data-testid="stChatMessage"] .qa-text').last
+    assert "informal meeting of NATO foreign ministers in Prague" in answer.inner_text()
+    card_quote = page.locator("mark.qa-quote").first.inner_text()
+    assert "informal meeting of NATO foreign ministers in Prague" in card_quote
+    page.locator('[data-testid="stToast"]').first.wait_for(state="detached", timeout=20_000)
+    page.screenshot(path=str(shots / "chat.png"))
+
+    opener.click()
+    mark = _quote_on_screen(page)
+    assert mark.inner_text() == card_quote
+    assert mark.evaluate("element => getComputedStyle(element).backgroundColor") not in ("rgba(0, 0, 0, 0)", "")
+    document = page.locator(".qa-doc").inner_text()
+    assert document.startswith("NATO Secretary General Jens Stoltenberg") and "Stoltenberg said." in document
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(shots / "citation.png"))
+
+
+def test_markup_in_a_document_is_shown_as_text_and_never_runs(page, server, tmp_path):
+    _, work = server
+    filler = "\n\n".join(
+        f"Paragraph {number}: the committee reviewed budgets, schedules and the minutes of earlier sessions."
+        for number in range(60)
+    )
+    notes = tmp_path / "club-notes.txt"
+    notes.write_text(f"{filler}\n\n{PAYLOAD_SENTENCE}\n\nThe treasurer reported a small surplus.\n")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(notes))
+    page.get_by_text("club-notes.txt").first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="Index uploaded files").click()
+    page.get_by_text("club-notes.txt: added").wait_for(timeout=WAIT_MS)
+    assert (work / ".chroma-uploads" / "documents" / "club-notes.txt").is_file()  # beside the index
+
+    _ask(page, "Where did the garden club hold its annual picnic?")
+    page.get_by_role("button", name="Open [1] in the document").wait_for(timeout=WAIT_MS)
+    answer = page.locator('[data-testid="stChatMessage"] .qa-text').last.inner_text()
+    assert "<script>window.__pwned = 1; document.title = 'pwned'</script>" in answer
+    assert "<img src=x onerror=" in page.locator("mark.qa-quote").first.inner_text()
+    _no_payload_ran(page)
+
+    page.get_by_role("button", name="Open [1] in the document").click()
+    mark = _quote_on_screen(page)  # the quote is near the end of a long document: it was scrolled to
+    assert mark.inner_text() == PAYLOAD_SENTENCE
+    assert page.locator(".qa-doc img, .qa-doc script").count() == 0
+    page.wait_for_timeout(500)
+    _no_payload_ran(page)
+    page.screenshot(path=str(tmp_path / "markup.png"))
