@@ -54,6 +54,7 @@ class ChunkStore:
         self.settings = settings
         self._client = _connect(settings)
         self._lock = threading.RLock()
+        self._documents_cache: tuple[int, dict[str, IndexedDocument]] | None = None
         try:
             self._chunks = self._client.get_or_create_collection(
                 settings.collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
@@ -71,12 +72,18 @@ class ChunkStore:
         return int(self._collection_metadata().get("generation", 0))
 
     def documents(self) -> dict[str, IndexedDocument]:
-        """Every complete document, by id."""
+        """Every complete document, by id (re-read only when the generation has moved)."""
+        generation = self.generation()
+        cached = self._documents_cache
+        if cached is not None and cached[0] == generation:
+            return dict(cached[1])
         records = self._manifest.get(include=["metadatas"])
-        return {
+        documents = {
             doc_id: _indexed_document(doc_id, metadata)
             for doc_id, metadata in zip(records["ids"], records["metadatas"] or [], strict=False)
         }
+        self._documents_cache = (generation, documents)
+        return dict(documents)
 
     def chunk_count(self) -> int:
         return self._chunks.count()
