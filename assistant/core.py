@@ -6,14 +6,16 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from assistant.citations import CitationBuilder, QuoteChecker
 from assistant.errors import NotFound
-from assistant.extractive import ExtractiveSettings, extractive_answer
+from assistant.extractive import ExtractiveSettings, evidence_score, extractive_answer
 from assistant.followup import expand_with_history
 from assistant.lexical import LexicalCache
 from assistant.models import Answer, Passage, Turn
 from assistant.retrieval import HybridSearch
-from assistant.sentences import score_sentences
+from assistant.sentences import ScoredSentence, score_sentences
 from assistant.settings import Settings
 from index.embedding import Embedder
 from index.indexer import Indexer, Progress
@@ -124,10 +126,18 @@ class Assistant:
         assert self._lexical is not None
         return self._lexical.current()
 
-    def retrieve(self, query: str, k: int = 10) -> list[Passage]:
+    def retrieve(self, query: str, k: int = 10, vector: np.ndarray | None = None) -> list[Passage]:
+        """The k best passages for `query`; pass its embedding when it is already known."""
         store = self.store
         assert self._lexical is not None
-        return HybridSearch(store, self.embedder, self._lexical).search(query, k)
+        return HybridSearch(store, self.embedder, self._lexical).search(query, k, vector)
+
+    def gather(self, query: str, k: int) -> tuple[list[Passage], list[ScoredSentence], float]:
+        """Passages for the query, their sentences best first, and the evidence that they answer it."""
+        vector = self.embedder.embed_query(query)
+        passages = self.retrieve(query, k, vector)
+        scored = score_sentences(query, passages, self.embedder, self.lexical_index())
+        return passages, scored, evidence_score(vector, scored, self.embedder)
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Answer:
         """Answer `question` from the documents, with verified citations, or decline."""
@@ -150,7 +160,7 @@ class Assistant:
             yield from stream_llm_answer(self, question, history, k)
             return
         query = expand_with_history(question, history)
-        answer = self._extractive(question, query, self.retrieve(query, k))
+        answer = self._extractive(question, query, k)
         yield answer.text
         yield answer
 
@@ -165,7 +175,6 @@ class Assistant:
 
         return CitationBuilder(self._checker, page_of)
 
-    def _extractive(self, question: str, query: str, passages: list[Passage]) -> Answer:
-        scored = score_sentences(query, passages, self.embedder, self.lexical_index())
-        builder = self.citation_builder()
-        return extractive_answer(question, query, passages, scored, builder, self.extractive)
+    def _extractive(self, question: str, query: str, k: int) -> Answer:
+        passages, scored, evidence = self.gather(query, k)
+        return extractive_answer(question, query, passages, scored, evidence, self.citation_builder(), self.extractive)

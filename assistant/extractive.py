@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from assistant.citations import CitationBuilder
 from assistant.models import Answer, Passage
 from assistant.sentences import ScoredSentence
+from index.embedding import Embedder
 
 NOT_FOUND = "The documents do not contain an answer to this question."
+EVIDENCE_SENTENCES = 3
 
 
 @dataclass(frozen=True)
@@ -17,8 +21,8 @@ class ExtractiveSettings:
 
     max_sentences: int = 3
     max_words: int = 60
-    keep_within: float = 0.06  # a further sentence must score within this of the best
-    decline_below: float = 0.35  # evidence (best sentence score) under this declines
+    keep_within: float = 0.1  # a further sentence must score within this of the best
+    decline_below: float = 0.45  # evidence under this declines (calibrated in docs/quality.md)
 
     def __post_init__(self) -> None:
         if self.max_sentences <= 0:
@@ -45,16 +49,29 @@ def choose_sentences(scored: list[ScoredSentence], settings: ExtractiveSettings)
     return sorted(chosen, key=lambda s: (s.passage.rank, s.start))
 
 
+def evidence_score(question_vector: np.ndarray, scored: list[ScoredSentence], embedder: Embedder) -> float:
+    """How strongly the best candidate sentences bear on the question: the higher of their meaning match
+    (cosine similarity) and their share of the question's informative words.
+
+    Sentence-level, so a long passage about something else does not hide the one sentence that answers; and
+    either signal suffices, because the embedding alone misses names and the words alone miss paraphrase."""
+    top = scored[:EVIDENCE_SENTENCES]
+    if not top:
+        return 0.0
+    similarity = float(np.max(embedder.embed_documents([s.text for s in top]) @ question_vector))
+    return max(similarity, max(sentence.coverage for sentence in top))
+
+
 def extractive_answer(
     question: str,
     query: str,
     passages: list[Passage],
     scored: list[ScoredSentence],
+    evidence: float,
     builder: CitationBuilder,
     settings: ExtractiveSettings,
 ) -> Answer:
     """Answer with the chosen sentences, each followed by its verified citation, or decline."""
-    evidence = scored[0].score if scored else 0.0
     if evidence < settings.decline_below:
         return Answer(question, NOT_FOUND, [], passages, answered=False, query=query, evidence=evidence)
     parts = []

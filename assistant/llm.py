@@ -12,7 +12,6 @@ from assistant.errors import ChatModelError
 from assistant.extractive import NOT_FOUND
 from assistant.followup import expand_with_history
 from assistant.models import Answer, Passage, Turn
-from assistant.sentences import score_sentences
 from assistant.verify import verify_answer
 
 if TYPE_CHECKING:
@@ -53,10 +52,7 @@ def rewrite_question(chat_model, question: str, history: Sequence[Turn]) -> str:
 def stream_llm_answer(assistant: Assistant, question: str, history: Sequence[Turn], k: int) -> Iterator[str | Answer]:
     chat_model = assistant.chat_model
     query = rewrite_question(chat_model, question, history)
-    passages = assistant.retrieve(query, k)
-    lexical = assistant.lexical_index()
-    scored = score_sentences(query, passages, assistant.embedder, lexical)
-    evidence = scored[0].score if scored else 0.0
+    passages, _, evidence = assistant.gather(query, k)
     if evidence < assistant.decline_threshold:
         yield NOT_FOUND
         yield Answer(question, NOT_FOUND, [], passages, answered=False, mode="llm", query=query, evidence=evidence)
@@ -74,7 +70,7 @@ def stream_llm_answer(assistant: Assistant, question: str, history: Sequence[Tur
     if not raw or prompts.NOT_IN_DOCUMENTS in raw.upper():
         yield Answer(question, NOT_FOUND, [], passages, answered=False, mode="llm", query=query, evidence=evidence)
         return
-    verified = verify_answer(raw, passages, assistant.citation_builder(), assistant.embedder, lexical)
+    verified = verify_answer(raw, passages, assistant.citation_builder(), assistant.embedder, assistant.lexical_index())
     answered = bool(verified.citations)
     text = verified.text if answered else NOT_FOUND
     yield Answer(

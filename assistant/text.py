@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
+from functools import lru_cache
+
+import Stemmer
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 STOPWORDS = frozenset(
@@ -16,13 +20,16 @@ STOPWORDS = frozenset(
 )
 
 
+_local = threading.local()
+
+
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """Fold common English plural endings so 'missiles' matches 'missile'."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
+    """The Snowball (Porter 2) stem of an English word, so 'builds', 'builder' and 'building' meet."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:  # Stemmer objects are not thread-safe: one per thread
+        stemmer = _local.stemmer = Stemmer.Stemmer("english")
+    return stemmer.stemWord(word)
 
 
 def tokens(text: str) -> list[str]:
