@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -10,6 +11,8 @@ from pathlib import Path
 from index.loaders import SUPPORTED_EXTENSIONS, unsupported_type_reason
 
 JUNK_DIRS = frozenset({"__pycache__", "node_modules", ".git"})
+LINK_LOOP = "symbolic link loop (the link leads back to itself)"
+SPECIAL_FILE = "not a regular file (a pipe, socket or device)"
 
 
 @dataclass(frozen=True)
@@ -35,11 +38,25 @@ def discover_files(paths: Iterable[Path]) -> Iterator[DiscoveredPath]:
             elif _first_time(path, seen_files):
                 yield DiscoveredPath(path)
         elif path.is_symlink():
-            yield DiscoveredPath(path, "broken link (its target does not exist)")
+            yield DiscoveredPath(path, _link_problem(path))
         elif path.exists():
             yield DiscoveredPath(path, "not a regular file or folder")
         else:
             yield DiscoveredPath(path, "no such file or folder")
+
+
+def _link_problem(path: Path) -> str:
+    if _loops(path):
+        return LINK_LOOP
+    return "broken link (its target does not exist)"
+
+
+def _loops(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except OSError as error:
+        return error.errno == errno.ELOOP
+    return False
 
 
 def _first_time(path: Path, seen: set[str]) -> bool:
@@ -68,14 +85,18 @@ def _walk(root: Path, seen_dirs: set[str], seen_files: set[str]) -> Iterator[Dis
         for entry in entries:
             if entry.name.startswith(".") or entry.name in JUNK_DIRS:
                 continue
+            path = Path(entry.path)
             try:
                 is_dir, is_file = entry.is_dir(), entry.is_file()  # both follow symlinks
-            except OSError:
-                continue
-            path = Path(entry.path)
+            except OSError:  # e.g. a symbolic link loop
+                is_dir = is_file = False
             if is_dir:
                 subfolders.append(path)
-            elif is_file and path.suffix.lower() in SUPPORTED_EXTENSIONS:
+            elif path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+                continue
+            elif is_file:
                 if _first_time(path, seen_files):
                     yield DiscoveredPath(path)
+            elif _loops(path) or not entry.is_symlink():  # a dangling link is skipped quietly
+                yield DiscoveredPath(path, _link_problem(path) if entry.is_symlink() else SPECIAL_FILE)
         stack.extend(reversed(subfolders))

@@ -16,3 +16,11 @@ class LoadError(IndexingError):
 
 class StoreError(IndexingError):
     """The Chroma store could not be reached or written."""
+
+
+class StoreUnavailable(StoreError):
+    """The Chroma server cannot be reached, or stopped answering: nothing more can be read or written now."""
+
+
+class IndexBusy(StoreError):
+    """Another process is writing to the on-disk index, which takes one writing process at a time."""

@@ -1,4 +1,9 @@
-"""Index files into the store: load, chunk, embed (in batches across documents) and write, incrementally."""
+"""Index files into the store: load, chunk, embed (in batches across documents) and write, incrementally.
+
+A run holds the store's right to write from start to end (on an on-disk index no other process may write
+meanwhile), first repairs what an interrupted run left behind, and stops at once, with a clear error, when the
+store becomes unreachable: every document written until then is complete, and the same run again finishes.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import numpy as np
 
 from index.chunking import ChunkingSettings, chunk_document
 from index.embedding import Embedder
-from index.errors import IndexingError, LoadError
+from index.errors import IndexingError, LoadError, StoreUnavailable
 from index.models import Chunk, Document, FileOutcome, IndexReport
 from index.store import ChunkStore
 
@@ -91,6 +96,10 @@ class Indexer:
         return outcomes
 
     def _run(self, items: list, progress: Progress) -> IndexReport:
+        with self.store.writing():
+            return self._run_holding_the_store(items, progress)
+
+    def _run_holding_the_store(self, items: list, progress: Progress) -> IndexReport:
         started = time.perf_counter()
         report = IndexReport()
         self.store.repair()
@@ -99,21 +108,31 @@ class Indexer:
         batch: list[_Pending] = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-writer") as writer:
             writes: list[Future] = []
-            for item in items:
-                outcome, pending = self._prepare(item, known)
-                if pending is None:
+            try:
+                for item in items:
+                    outcome, pending = self._prepare(item, known)
+                    if pending is None:
+                        report.outcomes.append(outcome)
+                        progress.file_done(outcome)
+                        continue
+                    batch.append(pending)
+                    if sum(len(p.chunks) for p in batch) >= self.batch_chunks:
+                        writes.extend(self._embed_and_submit(batch, writer, progress))
+                        batch = []
+                        _raise_if_unavailable(writes)
+                writes.extend(self._embed_and_submit(batch, writer, progress))
+                for future in writes:
+                    outcome = future.result()
                     report.outcomes.append(outcome)
                     progress.file_done(outcome)
-                    continue
-                batch.append(pending)
-                if sum(len(p.chunks) for p in batch) >= self.batch_chunks:
-                    writes.extend(self._embed_and_submit(batch, writer, progress))
-                    batch = []
-            writes.extend(self._embed_and_submit(batch, writer, progress))
-            for future in writes:
-                outcome = future.result()
-                report.outcomes.append(outcome)
-                progress.file_done(outcome)
+            except StoreUnavailable as error:
+                for future in writes:
+                    future.cancel()
+                done = sum(1 for future in writes if _written(future))
+                raise StoreUnavailable(
+                    f"{error}. {done} files were indexed completely before that; run the same command again "
+                    "to index the rest"
+                ) from error
         report.seconds = time.perf_counter() - started
         return report
 
@@ -154,6 +173,21 @@ class Indexer:
     def _write(self, pending: _Pending, vectors: np.ndarray) -> FileOutcome:
         try:
             self.store.write_document(pending.document, pending.chunks, vectors, self.embedder.model_id)
+        except StoreUnavailable:
+            raise  # every later write would fail the same way: the run stops
         except IndexingError as error:
             return FileOutcome(pending.document.source, "failed", reason=str(error))
         return FileOutcome(pending.document.source, pending.status, chunks_written=len(pending.chunks))
+
+
+def _raise_if_unavailable(writes: list[Future]) -> None:
+    """Stop early (not after embedding everything) once a write found the store unreachable."""
+    for future in writes:
+        if future.done() and isinstance(future.exception(), StoreUnavailable):
+            future.result()
+
+
+def _written(future: Future) -> bool:
+    if not future.done() or future.cancelled() or future.exception() is not None:
+        return False
+    return future.result().status in ("added", "updated")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import stat
 import zipfile
 from pathlib import Path
@@ -26,6 +27,8 @@ MAX_DOCX_EXPANDED = 200_000_000
 MAX_DOCX_RATIO = 100
 _RATIO_FLOOR = 1_000_000  # below this much unpacked data a high ratio is harmless
 NOT_FOUND = "file not found (it may have been moved or deleted)"
+# pypdf logs what it repairs ("EOF marker not found") to stderr; the LoadError reason already says what failed.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
 class _Rejected(Exception):

@@ -1,24 +1,32 @@
 """Chroma as the single store of what is indexed: chunks with their vectors, and a manifest of documents.
 
-A document becomes visible only when its manifest entry names the content hash its chunks carry, so a
-run killed halfway leaves the previous version (or nothing) visible, never a half-written one.
+A document becomes visible only when its manifest entry names the content hash its chunks carry, and each version
+of a document has its own chunk records, so a run killed at any moment leaves the previous version (or nothing)
+visible, never a half-written one. A journal entry names every write in progress and its writer; the next run
+deletes what a dead writer left behind (`repair`). See docs/reliability.md.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator, Sequence
+import secrets
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
+from index import journal
+from index.chroma_client import CollectionMissing, Collections, connection_for
 from index.errors import StoreError
 from index.models import Chunk, Document, IndexedDocument, PageSpan
 
 _PAGE_SIZE = 2000
+T = TypeVar("T")
+_CHUNKS_CONFIG: dict[str, Any] = {"configuration": {"hnsw": {"space": "cosine"}}}
 
 
 @dataclass(frozen=True)
@@ -48,28 +56,28 @@ class StoredChunk:
 
 
 class ChunkStore:
-    """Reads and writes chunks and the document manifest in Chroma."""
+    """Reads and writes chunks, the document manifest and the write journal in Chroma."""
 
     def __init__(self, settings: StoreSettings = StoreSettings()):
         self.settings = settings
-        self._client = _connect(settings)
-        self._lock = threading.RLock()
+        self._conn = connection_for(settings)
+        self._chunks_name = settings.collection
+        self._manifest_name = f"{settings.collection}-manifest"
+        self._journal_name = f"{settings.collection}-journal"
         self._documents_cache: tuple[int, dict[str, IndexedDocument]] | None = None
         try:
-            self._chunks = self._client.get_or_create_collection(
-                settings.collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-            )
-            self._manifest = self._client.get_or_create_collection(
-                f"{settings.collection}-manifest", embedding_function=None
-            )
-        except Exception as error:  # chromadb raises many unrelated types for one cause
-            raise StoreError(f"cannot open the index at {settings.location}: {error}") from error
+            self._read(lambda c: (c(self._chunks_name), c(self._manifest_name)), "opening the index")
+        except CollectionMissing:
+            with self.writing():
+                self._write_op(
+                    lambda c: (c(self._chunks_name, _CHUNKS_CONFIG), c(self._manifest_name, {})), "creating the index"
+                )
 
     # --- reading -------------------------------------------------------------------------------------
 
     def generation(self) -> int:
-        """A number that changes whenever the set of visible chunks changes."""
-        return int(self._collection_metadata().get("generation", 0))
+        """A number that changes whenever the set of visible documents changes."""
+        return int(self._read(lambda c: c.metadata(self._chunks_name), "reading the index").get("generation", 0))
 
     def documents(self) -> dict[str, IndexedDocument]:
         """Every complete document, by id (re-read only when the generation has moved)."""
@@ -77,7 +85,7 @@ class ChunkStore:
         cached = self._documents_cache
         if cached is not None and cached[0] == generation:
             return dict(cached[1])
-        records = self._manifest.get(include=["metadatas"])
+        records = self._read(lambda c: c(self._manifest_name).get(include=["metadatas"]), "reading the index")
         documents = {
             doc_id: _indexed_document(doc_id, metadata)
             for doc_id, metadata in zip(records["ids"], records["metadatas"] or [], strict=False)
@@ -86,18 +94,22 @@ class ChunkStore:
         return dict(documents)
 
     def chunk_count(self) -> int:
-        return self._chunks.count()
+        """Chunk records in the collection, visible or not."""
+        return self._read(lambda c: c(self._chunks_name).count(), "counting chunks")
 
     def query(self, vector: np.ndarray, k: int) -> list[tuple[StoredChunk, float]]:
         """The k visible chunks nearest to `vector`, with their cosine similarity."""
         visible = {doc.id: doc.sha256 for doc in self.documents().values()}
-        total = self._chunks.count()
+        total = self.chunk_count()
         if total == 0 or k <= 0:
             return []
         wanted = min(total, k + 8)
         while True:
-            result = self._chunks.query(
-                query_embeddings=[vector.tolist()], n_results=wanted, include=["documents", "metadatas", "distances"]
+            result = self._read(
+                lambda c, n=wanted: c(self._chunks_name).query(
+                    query_embeddings=[vector.tolist()], n_results=n, include=["documents", "metadatas", "distances"]
+                ),
+                "searching the index",
             )
             hits = [
                 (_stored_chunk(chunk_id, text, metadata), 1.0 - float(distance))
@@ -117,10 +129,19 @@ class ChunkStore:
     def iter_chunks(self, document_id: str | None = None) -> Iterator[StoredChunk]:
         """Every visible chunk (of one document when `document_id` is given), in pages."""
         visible = {doc.id: doc.sha256 for doc in self.documents().values()}
-        where = {"document_id": document_id} if document_id else None
+        where: dict[str, Any] | None = None
+        if document_id:
+            if document_id not in visible:
+                return
+            where = {"$and": [{"document_id": document_id}, {"sha256": visible[document_id]}]}
         offset = 0
         while True:
-            page = self._chunks.get(where=where, include=["documents", "metadatas"], limit=_PAGE_SIZE, offset=offset)
+            page = self._read(
+                lambda c, at=offset: c(self._chunks_name).get(
+                    where=where, include=["documents", "metadatas"], limit=_PAGE_SIZE, offset=at
+                ),
+                "reading the index",
+            )
             for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=False):
                 if visible.get(metadata["document_id"]) == metadata["sha256"]:
                     yield _stored_chunk(chunk_id, text, metadata)
@@ -150,93 +171,181 @@ class ChunkStore:
             raise StoreError(f"the stored chunks of {document.source} do not rebuild its text; re-index it")
         return text
 
+    def pending_writes(self) -> list[journal.Entry]:
+        """Journal entries: writes in progress, or left by a writer that died (until `repair`)."""
+        try:
+            records = self._read(lambda c: c(self._journal_name).get(include=["metadatas"]), "reading the journal")
+        except CollectionMissing:
+            return []
+        return [journal.Entry.from_record(i, m) for i, m in zip(records["ids"], records["metadatas"], strict=False)]
+
+    def snapshot(self) -> dict[str, dict[str, tuple[str, dict[str, Any]]]]:
+        """Every chunk and manifest record as stored (id -> (text, metadata)), visible or not: for checks."""
+        result = {}
+        for name, kind in ((self._chunks_name, "chunks"), (self._manifest_name, "manifest")):
+            records: dict[str, tuple[str, dict[str, Any]]] = {}
+            offset = 0
+            while True:
+                page = self._read(
+                    lambda c, n=name, at=offset: c(n).get(
+                        include=["documents", "metadatas"], limit=_PAGE_SIZE, offset=at
+                    ),
+                    "reading the index",
+                )
+                for record_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=False):
+                    records[record_id] = (text, dict(metadata or {}))
+                if len(page["ids"]) < _PAGE_SIZE:
+                    break
+                offset += _PAGE_SIZE
+            result[kind] = records
+        return result
+
     # --- writing -------------------------------------------------------------------------------------
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the right to write for a while (a whole indexing run): on an on-disk index, no other process
+        may write meanwhile (IndexBusy says so at once); threads of this process share it."""
+        with self._conn.writing():
+            yield
 
     def write_document(self, document: Document, chunks: Sequence[Chunk], vectors: np.ndarray, model: str) -> None:
         """Write a document's chunks, then make them visible, then drop its previous version."""
-        try:
-            with self._lock:
-                self._write(document, chunks, vectors, model)
-        except StoreError:
-            raise
-        except Exception as error:
-            raise StoreError(f"could not write {document.source} to the index: {error}") from error
+        with self.writing():
+            entry = journal.begin(document.id, document.sha256)
+            try:
+                self._write(entry, document, chunks, vectors, model)
+            finally:
+                journal.finish(entry)
 
-    def _write(self, document: Document, chunks: Sequence[Chunk], vectors: np.ndarray, model: str) -> None:
-        self._mark_pending(document.id, True)
+    def _write(
+        self, entry: journal.Entry, document: Document, chunks: Sequence[Chunk], vectors: np.ndarray, model: str
+    ) -> None:
+        what = f"writing {document.source}"
+        self._write_op(lambda c: c(self._journal_name, {}).upsert(**_journal_record(entry)), what)
         gaps = _gaps_before(document.text, chunks)
-        batch = max(1, min(self._client.get_max_batch_size(), 1000))
+        batch = max(1, min(self._read(lambda c: c.max_batch, what), 1000))
+        beat = time.monotonic()
         for first in range(0, len(chunks), batch):
             part = chunks[first : first + batch]
-            self._chunks.upsert(
-                ids=[chunk.id for chunk in part],
-                embeddings=vectors[first : first + batch].tolist(),
-                documents=[chunk.text for chunk in part],
-                metadatas=[_chunk_metadata(document, chunk, gaps[first + i]) for i, chunk in enumerate(part)],
-            )
-        self._manifest.upsert(
-            ids=[document.id],
-            embeddings=[[1.0]],
-            documents=[document.source],
-            metadatas=[_manifest_metadata(document, len(chunks), model)],
-        )
-        self._delete_chunks_except(document.id, document.sha256)
-        self._mark_pending(document.id, False)
+            record = {
+                "ids": [_record_id(chunk, document.sha256) for chunk in part],
+                "embeddings": vectors[first : first + batch].tolist(),
+                "documents": [chunk.text for chunk in part],
+                "metadatas": [_chunk_metadata(document, chunk, gaps[first + i]) for i, chunk in enumerate(part)],
+            }
+            self._write_op(lambda c, r=record: c(self._chunks_name).upsert(**r), what)
+            if time.monotonic() - beat > journal.HEARTBEAT_SECONDS:
+                beat = time.monotonic()
+                renewed = _journal_record(entry, heartbeat=time.time())
+                self._write_op(lambda c, r=renewed: c(self._journal_name).upsert(**r), what)
+        manifest = {
+            "ids": [document.id],
+            "embeddings": [[1.0]],
+            "documents": [document.source],
+            "metadatas": [_manifest_metadata(document, len(chunks), model)],
+        }
+        self._write_op(lambda c: c(self._manifest_name).upsert(**manifest), what)  # the commit
+        self._new_generation(what)
+        self._delete_other_versions(document.id, {document.sha256}, exclude=entry.id, what=what)
+        self._write_op(lambda c: c(self._journal_name).delete(ids=[entry.id]), what)
 
     def remove_document(self, document_id: str) -> None:
         """Take a document out: first from the manifest (invisible at once), then its chunks."""
-        with self._lock:
-            self._mark_pending(document_id, True)
-            self._manifest.delete(ids=[document_id])
-            self._chunks.delete(where={"document_id": document_id})
-            self._mark_pending(document_id, False)
+        what = f"removing document {document_id}"
+        with self.writing():
+            entry = journal.begin(document_id, "")
+            try:
+                self._write_op(lambda c: c(self._journal_name, {}).upsert(**_journal_record(entry)), what)
+                self._write_op(lambda c: c(self._manifest_name).delete(ids=[document_id]), what)
+                self._new_generation(what)
+                self._delete_other_versions(document_id, set(), exclude=entry.id, what=what)
+                self._write_op(lambda c: c(self._journal_name).delete(ids=[entry.id]), what)
+            finally:
+                journal.finish(entry)
 
     def repair(self) -> int:
-        """Delete chunks left behind by an interrupted write; returns how many documents were repaired."""
-        with self._lock:
-            pending = self._pending()
-            documents = self.documents()
-            for document_id in pending:
-                known = documents.get(document_id)
-                self._delete_chunks_except(document_id, known.sha256 if known else None)
-                self._mark_pending(document_id, False)
-            return len(pending)
+        """Delete what writers that died left behind; returns how many documents were repaired.
 
-    def _delete_chunks_except(self, document_id: str, sha256: str | None) -> None:
+        On an on-disk index (this process then writes alone) a mismatch between the chunk count and the
+        manifest also triggers a full check that removes orphan chunks and hides incomplete documents.
+        """
+        with self.writing():
+            sole = self._conn.sole_writer
+            entries = self.pending_writes()
+            stale = [entry for entry in entries if not journal.is_live(entry, sole_writer=sole)]
+            legacy = self._legacy_pending()
+            documents = {entry.document_id for entry in stale} | set(legacy)
+            for document_id in sorted(documents):
+                found = self._read(
+                    lambda c, d=document_id: c(self._manifest_name).get(ids=[d], include=["metadatas"]),
+                    "repairing the index",
+                )
+                keep = {str(m["sha256"]) for m in found["metadatas"] or []}
+                self._delete_other_versions(document_id, keep, exclude="", what="repairing the index")
+            if stale:
+                ids = [entry.id for entry in stale]
+                self._write_op(lambda c: c(self._journal_name).delete(ids=ids), "repairing the index")
+            if legacy:
+                self._write_op(lambda c: c(self._chunks_name).modify(metadata=self._fresh_metadata()), "repairing")
+            if sole and len(stale) == len(entries):
+                documents |= self._check_counts()
+            return len(documents)
+
+    def _check_counts(self) -> set[str]:
+        """Delete chunks no manifest entry names; hide documents whose chunks are not all there (the next run
+        indexes them again from their files). Returns the documents touched."""
+        manifest = self.documents()
+        if self.chunk_count() == sum(document.chunks for document in manifest.values()):
+            return set()
+        orphans: list[str] = []
+        touched: set[str] = set()
+        counts: dict[str, int] = {}
+        for record_id, (_, metadata) in self.snapshot()["chunks"].items():
+            document = manifest.get(str(metadata.get("document_id")))
+            if document is None or document.sha256 != metadata.get("sha256"):
+                orphans.append(record_id)
+                touched.add(str(metadata.get("document_id")))
+            else:
+                counts[document.id] = counts.get(document.id, 0) + 1
+        for first in range(0, len(orphans), 1000):
+            part = orphans[first : first + 1000]
+            self._write_op(lambda c, p=part: c(self._chunks_name).delete(ids=p), "repairing the index")
+        for document_id, document in manifest.items():
+            if counts.get(document_id, 0) != document.chunks:
+                self.remove_document(document_id)
+                touched.add(document_id)
+        return touched
+
+    def _delete_other_versions(self, document_id: str, keep: set[str], exclude: str, what: str) -> None:
+        """Delete the document's chunks of versions other than `keep` and those live writers are writing."""
+        sole = self._conn.sole_writer
+        for entry in self.pending_writes():
+            if entry.document_id == document_id and entry.id != exclude and journal.is_live(entry, sole_writer=sole):
+                keep.add(entry.sha256)
+        keep.discard("")
         where: dict[str, Any] = {"document_id": document_id}
-        if sha256 is not None:
-            where = {"$and": [where, {"sha256": {"$ne": sha256}}]}
-        self._chunks.delete(where=where)
+        if keep:
+            where = {"$and": [where, {"sha256": {"$nin": sorted(keep)}}]}
+        self._write_op(lambda c: c(self._chunks_name).delete(where=where), what)
 
-    def _collection_metadata(self) -> dict[str, Any]:
-        current = self._client.get_collection(self.settings.collection, embedding_function=None)
-        return dict(current.metadata or {})
+    def _new_generation(self, what: str) -> None:
+        self._write_op(lambda c: c(self._chunks_name).modify(metadata=self._fresh_metadata()), what)
 
-    def _pending(self) -> list[str]:
-        metadata = self._collection_metadata()
+    def _fresh_metadata(self) -> dict[str, Any]:
+        # A random value, not a counter: two writers cannot lose each other's change to it.
+        return {"generation": secrets.randbits(52), "pending": ""}
+
+    def _legacy_pending(self) -> list[str]:
+        """Documents marked pending by the earlier design (a list in the collection's metadata)."""
+        metadata = self._read(lambda c: c.metadata(self._chunks_name), "reading the index")
         return [doc_id for doc_id in str(metadata.get("pending", "")).split(",") if doc_id]
 
-    def _mark_pending(self, document_id: str, pending: bool) -> None:
-        metadata = self._collection_metadata()
-        ids = [doc_id for doc_id in str(metadata.get("pending", "")).split(",") if doc_id and doc_id != document_id]
-        if pending:
-            ids.append(document_id)
-        metadata["pending"] = ",".join(ids)
-        metadata["generation"] = int(metadata.get("generation", 0)) + 1
-        self._chunks.modify(metadata=metadata)
+    def _read(self, fn: Callable[[Collections], T], what: str) -> T:
+        return self._conn.run(fn, what)
 
-
-def _connect(settings: StoreSettings) -> Any:
-    import chromadb
-    from chromadb.config import Settings
-
-    chroma_settings = Settings(anonymized_telemetry=False)
-    try:
-        if settings.host:
-            return chromadb.HttpClient(host=settings.host, port=settings.port, settings=chroma_settings)
-        return chromadb.PersistentClient(path=settings.path, settings=chroma_settings)
-    except Exception as error:
-        raise StoreError(f"cannot open the index at {settings.location}: {error}") from error
+    def _write_op(self, fn: Callable[[Collections], T], what: str) -> T:
+        return self._conn.run(fn, what, writes=True)
 
 
 def _gaps_before(text: str, chunks: Sequence[Chunk]) -> list[str]:
@@ -251,6 +360,7 @@ def _gaps_before(text: str, chunks: Sequence[Chunk]) -> list[str]:
 
 def _chunk_metadata(document: Document, chunk: Chunk, gap_before: str) -> dict[str, Any]:
     metadata: dict[str, Any] = {
+        "chunk_id": chunk.id,
         "document_id": document.id,
         "source": document.source,
         "title": document.title,
@@ -278,9 +388,21 @@ def _manifest_metadata(document: Document, chunks: int, model: str) -> dict[str,
     }
 
 
-def _stored_chunk(chunk_id: str, text: str, metadata: dict[str, Any]) -> StoredChunk:
+def _record_id(chunk: Chunk, sha256: str) -> str:
+    """Each version of a document has its own records, so writing one never touches another's."""
+    return f"{chunk.id}@{sha256[:16]}"
+
+
+def _journal_record(entry: journal.Entry, heartbeat: float | None = None) -> dict[str, Any]:
+    metadata = entry.metadata()
+    if heartbeat is not None:
+        metadata["heartbeat"] = heartbeat
+    return {"ids": [entry.id], "embeddings": [[1.0]], "documents": [entry.document_id], "metadatas": [metadata]}
+
+
+def _stored_chunk(record_id: str, text: str, metadata: dict[str, Any]) -> StoredChunk:
     chunk = Chunk(
-        id=chunk_id,
+        id=str(metadata.get("chunk_id") or record_id),
         document_id=metadata["document_id"],
         ordinal=int(metadata["ordinal"]),
         start=int(metadata["start"]),

@@ -1,0 +1,102 @@
+"""The real `assistant` command with the hashed fake embedder, and fault hooks, for the reliability tests.
+
+    python tests/reliability_cli.py --index DIR index FOLDER     # same arguments as `assistant`
+
+Hooks, read from the environment (all optional):
+    RELIABILITY_KILL_AFTER_WRITES=N   SIGKILL this process right after its N-th write call to Chroma returns
+    RELIABILITY_SLOW_WRITES_MS=M      sleep M ms before each write call (to widen the windows for other processes)
+    RELIABILITY_COUNT_FILE=PATH       at exit, write how many write calls were made
+    RELIABILITY_RSS_FILE=PATH         at exit, write the peak resident memory in KiB
+    RELIABILITY_VANISH=NAME           delete the file called NAME just before it is loaded
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import resource
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+sys.path[:0] = [str(TESTS.parent), str(TESTS)]
+
+WRITE_METHODS = ("add", "upsert", "update", "delete", "modify")
+_writes = 0
+_writes_lock = threading.Lock()
+
+
+def _count_writes(kill_after: int, slow_ms: int) -> None:
+    from chromadb.api.models.Collection import Collection
+
+    for name in WRITE_METHODS:
+        original = getattr(Collection, name)
+
+        def wrapper(self, *args, _original=original, **kwargs):
+            global _writes
+            if slow_ms:
+                time.sleep(slow_ms / 1000)
+            result = _original(self, *args, **kwargs)
+            with _writes_lock:
+                _writes += 1
+                if kill_after and _writes >= kill_after:
+                    os.kill(os.getpid(), signal.SIGKILL)
+            return result
+
+        setattr(Collection, name, wrapper)
+
+
+def _vanish(name: str) -> None:
+    import index.loaders
+
+    real = index.loaders.load_document
+
+    def load_or_vanish(path, **options):
+        if Path(path).name == name:
+            Path(path).unlink(missing_ok=True)
+        return real(path, **options)
+
+    index.loaders.load_document = load_or_vanish
+
+
+def _report(count_file: str, rss_file: str) -> None:
+    if count_file:
+        Path(count_file).write_text(str(_writes))
+    if rss_file:
+        Path(rss_file).write_text(str(_peak_rss_kib()))
+
+
+def _peak_rss_kib() -> int:
+    """This process's peak resident memory. VmHWM where Linux has it: ru_maxrss also counts the memory of the
+    parent this process was forked from (Linux keeps the high-water mark across exec), which hides ours."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def main(argv: list[str]) -> int:
+    from conftest import HashingEmbedder
+
+    import assistant.cli_commands
+    from assistant.cli import main as cli_main
+    from assistant.core import Assistant
+
+    environ = os.environ
+    kill_after = int(environ.get("RELIABILITY_KILL_AFTER_WRITES") or 0)
+    _count_writes(kill_after, int(environ.get("RELIABILITY_SLOW_WRITES_MS") or 0))
+    if environ.get("RELIABILITY_VANISH"):
+        _vanish(environ["RELIABILITY_VANISH"])
+    atexit.register(_report, environ.get("RELIABILITY_COUNT_FILE", ""), environ.get("RELIABILITY_RSS_FILE", ""))
+    assistant.cli_commands._assistant = lambda settings: Assistant(settings, embedder=HashingEmbedder())
+    return cli_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
