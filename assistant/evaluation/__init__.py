@@ -1,0 +1,1 @@
+"""Evaluation of retrieval, answers, citations and declining on SQuAD-format question sets."""

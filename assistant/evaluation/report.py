@@ -1,0 +1,133 @@
+"""Present an evaluation run: a text table, JSON, per-question JSONL and a PNG plot."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from assistant.evaluation.results import GROUPS, K_VALUES, GroupMetrics, QuestionResult, summarize, tradeoff
+from assistant.evaluation.runner import EvalRun
+
+_Row = tuple[str, str, Callable[[GroupMetrics], Any], str]
+_ROWS: list[_Row] = [
+    *[("" if k > 1 else "retrieval", f"gold span in top-{k}", lambda g, k=k: g.hit_at.get(k), "pct") for k in K_VALUES],
+    ("", "MRR@10", lambda g: g.mrr, "num"),
+    ("answer", "exact match", lambda g: g.exact_match, "pct"),
+    ("", "token F1", lambda g: g.f1, "pct"),
+    ("", "quotes hold a gold answer", lambda g: g.quote_has_gold, "pct"),
+    ("", "mean words per answer", lambda g: g.answer_words, "num"),
+    ("citations", "count", lambda g: g.citations, "int"),
+    ("", "verbatim", lambda g: g.citations_verbatim, "pct"),
+    ("", "overlap the gold span", lambda g: g.citations_overlap_gold, "pct"),
+    ("declining", "unanswerable declined", lambda g: g.unanswerable_declined, "pct"),
+    ("", "answerable wrongly declined", lambda g: g.answerable_declined, "pct"),
+    ("time", "latency p50 (s)", lambda g: g.latency_p50, "sec"),
+    ("", "latency p95 (s)", lambda g: g.latency_p95, "sec"),
+]
+
+
+def _cell(value: Any, kind: str) -> str:
+    if value is None:
+        return "-"
+    return {"pct": f"{100 * value:.1f}%", "num": f"{value:.3f}", "int": str(value), "sec": f"{value:.3f}"}[kind]
+
+
+def format_table(run: EvalRun) -> str:
+    """A readable summary table, one column per question group."""
+    groups = summarize(run.results)
+    lines = [
+        f"{run.system} on {run.name}: {groups['overall'].questions} questions "
+        f"({groups['answerable'].questions} answerable, {groups['unanswerable'].questions} unanswerable)",
+        f"indexed {run.documents} documents into {run.chunks} chunks in {run.indexing_seconds:.1f}s",
+        "",
+        f"{'':11}{'':30}" + "".join(f"{name:>14}" for name in GROUPS),
+    ]
+    for section, label, getter, kind in _ROWS:
+        cells = "".join(f"{_cell(getter(groups[name]), kind):>14}" for name in GROUPS)
+        lines.append(f"{section:11}{label:30}{cells}")
+    return "\n".join(lines)
+
+
+def to_json(run: EvalRun) -> dict[str, Any]:
+    """The run's summary as JSON-ready data (per-question results are left to the JSONL)."""
+    groups = {}
+    for name, group in summarize(run.results).items():
+        data = asdict(group)
+        data["hit_at"] = {str(k): v for k, v in group.hit_at.items()}
+        groups[name] = data
+    return {
+        "name": run.name,
+        "system": run.system,
+        "file": run.file,
+        "documents": run.documents,
+        "chunks": run.chunks,
+        "indexing_seconds": run.indexing_seconds,
+        "decline_threshold": run.decline_threshold,
+        "config": run.config,
+        "groups": groups,
+    }
+
+
+def result_record(result: QuestionResult) -> dict[str, Any]:
+    """One question's outcome as a JSON-ready record."""
+    record = asdict(result)
+    record["hit"] = result.hit
+    return record
+
+
+def write_outputs(run: EvalRun, out_dir: str | Path) -> list[Path]:
+    """Write results.jsonl, summary.json and eval.png under `out_dir`; returns the paths written."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    results_path, summary_path, plot_path = out / "results.jsonl", out / "summary.json", out / "eval.png"
+    with results_path.open("w", encoding="utf-8") as handle:
+        for result in run.results:
+            handle.write(json.dumps(result_record(result), ensure_ascii=False) + "\n")
+    summary_path.write_text(json.dumps(to_json(run), indent=2) + "\n", encoding="utf-8")
+    write_plot(run, plot_path)
+    return [results_path, summary_path, plot_path]
+
+
+def write_plot(run: EvalRun, path: Path) -> None:
+    """Recall at k of the answerable questions, and the decline trade-off over the evidence threshold."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ranks = [r.gold_rank for r in run.results if not r.is_impossible]
+    ks = list(range(1, 11))
+    recall = [sum(1 for rank in ranks if rank is not None and rank <= k) / max(len(ranks), 1) for k in ks]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.plot(ks, recall, marker="o")
+    left.set(title="Gold span in top-k passages", xlabel="k", ylabel="share of answerable questions", ylim=(0, 1))
+    left.grid(alpha=0.3)
+    _plot_tradeoff(right, run)
+    right.grid(alpha=0.3)
+    figure.suptitle(f"{run.system} on {run.name}")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def _plot_tradeoff(axes, run: EvalRun) -> None:
+    """Unanswerable declined vs answerable kept per threshold; answerable kept vs threshold when all answerable."""
+    points = tradeoff(run.results)
+    declined = [not r.answered for r in run.results if r.is_impossible]
+    kept = [r.answered for r in run.results if not r.is_impossible]
+    if declined and kept:
+        axes.plot([p.unanswerable_declined for p in points], [p.answerable_kept for p in points])
+        axes.plot([sum(declined) / len(declined)], [sum(kept) / len(kept)], "ro", label="current threshold")
+        axes.set(xlabel="share of unanswerable declined", xlim=(0, 1))
+    else:
+        finite = [p for p in points if p.threshold != float("inf")]
+        axes.plot([p.threshold for p in finite], [p.answerable_kept for p in finite])
+        if run.decline_threshold is not None:
+            axes.axvline(run.decline_threshold, color="red", linestyle="--", label="current threshold")
+        axes.set(xlabel="evidence threshold (no unanswerable questions)")
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(loc="lower left")
+    axes.set(title="Decline trade-off over the evidence threshold", ylabel="share of answerable kept", ylim=(0, 1.02))

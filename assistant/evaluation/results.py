@@ -1,0 +1,154 @@
+"""Per-question results and their aggregation into overall / answerable / unanswerable metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from assistant.evaluation import metrics
+from assistant.evaluation.squad import EvalQuestion
+
+K_VALUES = (1, 3, 5, 10)
+GROUPS = ("overall", "answerable", "unanswerable")
+
+
+@dataclass(frozen=True)
+class CitationResult:
+    """A citation of an answer, re-checked against the article text from the file."""
+
+    n: int
+    document_id: str
+    start: int
+    end: int
+    quote: str
+    verbatim: bool
+    overlaps_gold: bool
+
+
+@dataclass
+class QuestionResult:
+    """Everything measured for one question."""
+
+    id: str
+    question: str
+    is_impossible: bool
+    gold: list[str]
+    answer: str
+    answered: bool
+    evidence: float
+    citations: list[CitationResult]
+    gold_rank: int | None
+    exact_match: float
+    f1: float
+    quote_has_gold: bool
+    latency_s: float
+
+    @property
+    def hit(self) -> bool:
+        """Right behaviour: an unanswerable question declined, or an answerable one answered with a gold quote."""
+        return not self.answered if self.is_impossible else self.answered and self.quote_has_gold
+
+
+@dataclass
+class GroupMetrics:
+    """Aggregated metrics of one group of questions; None where a metric does not apply."""
+
+    questions: int
+    hit_at: dict[int, float | None] = field(default_factory=dict)
+    mrr: float | None = None
+    exact_match: float | None = None
+    f1: float | None = None
+    quote_has_gold: float | None = None
+    answer_words: float | None = None
+    citations: int = 0
+    citations_verbatim: float | None = None
+    citations_overlap_gold: float | None = None
+    unanswerable_declined: float | None = None
+    answerable_declined: float | None = None
+    latency_p50: float | None = None
+    latency_p95: float | None = None
+
+
+def score_question(
+    question: EvalQuestion,
+    answer_text: str,
+    answered: bool,
+    evidence: float,
+    citations: Sequence[tuple[int, str, int, int, str]],
+    retrieved: Sequence[metrics.Span],
+    latency_s: float,
+    source_text: dict[str, str],
+) -> QuestionResult:
+    """Score one answer; citations are (n, document id, start, end, quote), checked against `source_text`."""
+    golds = [gold.text for gold in question.answers]
+    gold_spans = [(gold.document_id, gold.start, gold.end) for gold in question.answers]
+    checked = [
+        CitationResult(
+            n,
+            doc,
+            start,
+            end,
+            quote,
+            verbatim=doc in source_text and source_text[doc][start:end] == quote,
+            overlaps_gold=metrics.citation_overlaps_gold((doc, start, end), gold_spans),
+        )
+        for n, doc, start, end, quote in citations
+    ]
+    prediction = metrics.strip_markers(answer_text) if answered else ""
+    return QuestionResult(
+        id=question.id,
+        question=question.question,
+        is_impossible=question.is_impossible,
+        gold=golds,
+        answer=answer_text,
+        answered=answered,
+        evidence=evidence,
+        citations=checked,
+        gold_rank=metrics.gold_rank(retrieved, gold_spans) if gold_spans else None,
+        exact_match=metrics.exact_match(prediction, golds),
+        f1=metrics.token_f1(prediction, golds),
+        quote_has_gold=answered and metrics.quote_contains_gold([c.quote for c in checked], golds),
+        latency_s=latency_s,
+    )
+
+
+def summarize(results: Sequence[QuestionResult]) -> dict[str, GroupMetrics]:
+    """Metrics for all questions, the answerable ones and the unanswerable ones."""
+    return {
+        "overall": _group(list(results)),
+        "answerable": _group([r for r in results if not r.is_impossible]),
+        "unanswerable": _group([r for r in results if r.is_impossible]),
+    }
+
+
+def _group(results: list[QuestionResult]) -> GroupMetrics:
+    answerable = [r for r in results if not r.is_impossible]
+    unanswerable = [r for r in results if r.is_impossible]
+    answered = [r for r in results if r.answered]
+    citations = [c for r in results for c in r.citations]
+    gold_citations = [c for r in answerable for c in r.citations]
+    latencies = [r.latency_s for r in results]
+    return GroupMetrics(
+        questions=len(results),
+        hit_at={k: metrics.share([metrics.hit_at_k(r.gold_rank, k) for r in answerable]) for k in K_VALUES},
+        mrr=metrics.mean([metrics.reciprocal_rank(r.gold_rank) for r in answerable]),
+        exact_match=metrics.mean([r.exact_match for r in results]),
+        f1=metrics.mean([r.f1 for r in results]),
+        quote_has_gold=metrics.share([r.quote_has_gold for r in answerable]),
+        answer_words=metrics.mean([float(metrics.word_count(r.answer)) for r in answered]),
+        citations=len(citations),
+        citations_verbatim=metrics.share([c.verbatim for c in citations]),
+        citations_overlap_gold=metrics.share([c.overlaps_gold for c in gold_citations]),
+        unanswerable_declined=metrics.share([not r.answered for r in unanswerable]),
+        answerable_declined=metrics.share([not r.answered for r in answerable]),
+        latency_p50=metrics.percentile(latencies, 50),
+        latency_p95=metrics.percentile(latencies, 95),
+    )
+
+
+def tradeoff(results: Sequence[QuestionResult]) -> list[metrics.TradeoffPoint]:
+    """The decline trade-off curve over the evidence scores of these results."""
+    return metrics.decline_tradeoff(
+        [r.evidence for r in results if not r.is_impossible],
+        [r.evidence for r in results if r.is_impossible],
+    )
