@@ -9,10 +9,21 @@ from assistant.models import Citation, Passage
 
 
 class QuoteChecker:
-    """Checks `document_text[start:end] == quote` against the indexed text, caching recent documents."""
+    """Checks `document_text[start:end] == quote` against the indexed text, caching recent documents.
 
-    def __init__(self, document_text: Callable[[str], str], cache_size: int = 64):
+    `fast_text`, when given, is asked first: the text rebuilt from chunks already in memory and checked against
+    the document's hash (LexicalIndex.document_text), or None; on a large index reading a document's chunks
+    back from Chroma took most of an answer's time.
+    """
+
+    def __init__(
+        self,
+        document_text: Callable[[str], str],
+        cache_size: int = 64,
+        fast_text: Callable[[str], str | None] | None = None,
+    ):
         self._document_text = document_text
+        self.fast_text = fast_text
         self._cache: OrderedDict[str, str] = OrderedDict()
         self._cache_size = cache_size
 
@@ -20,6 +31,9 @@ class QuoteChecker:
         if document_id in self._cache:
             self._cache.move_to_end(document_id)
             return self._cache[document_id]
+        text = self.fast_text(document_id) if self.fast_text is not None else None
+        if text is not None:
+            return text  # cheap, and always the current version: no need to cache it
         text = self._document_text(document_id)
         self._cache[document_id] = text
         if len(self._cache) > self._cache_size:

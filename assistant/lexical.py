@@ -1,70 +1,357 @@
-"""BM25 over the visible chunks of the store, rebuilt only when the store's generation changes."""
+"""BM25 over the visible chunks of the store, kept in step with it document by document and saved beside it.
+
+A LexicalIndex never changes once built: an update (documents added, changed or removed) returns a new one that
+shares the unchanged parts, so a search running meanwhile in another thread sees one consistent state. Chunks
+live in segments (those added together), each a chunk-by-word matrix of counts in column form; BM25 is computed
+at query time from the current document frequencies (scores equal bm25s' "lucene" method, k1 1.5, b 0.75), so
+adding or removing a document never rescores the others. On an on-disk index the segments are saved in
+`<index folder>/assistant-lexical/<collection>/`, so a new process loads them instead of re-reading every chunk.
+"""
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import secrets
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
 from assistant.text import tokens
+from index.identity import sha256_text
+from index.models import Chunk
 from index.store import ChunkStore, StoredChunk
 
+K1, B = 1.5, 0.75
+FORMAT = 1
+FOLDER = "assistant-lexical"
+COMPACT_SEGMENTS, COMPACT_DEAD_SHARE = 8, 0.3
+FETCH_ONE_BY_ONE = 32  # up to this many changed documents are read from the store one by one, else in one pass
 
-@dataclass
+
+@dataclass(frozen=True)
+class _Segment:
+    """Chunks added together: a row per chunk (see _row) and their word counts by word id, in column form:
+    the chunks holding word t are indices[indptr[t]:indptr[t + 1]], data holds the counts."""
+
+    name: str
+    rows: list[list]
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    lengths: np.ndarray  # words per chunk (at least 1)
+
+    @property
+    def width(self) -> int:
+        return len(self.indptr) - 1
+
+    def entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(chunk, word id, count) of every stored count."""
+        return self.indices, np.repeat(np.arange(self.width), np.diff(self.indptr)), self.data
+
+
+@dataclass(frozen=True)
 class LexicalIndex:
-    """A BM25 index of a fixed set of chunks, with the document frequencies of their words."""
+    """A BM25 index of the chunks of the documents in `documents` (id -> content hash)."""
 
-    chunks: list[StoredChunk]
-    idf: dict[str, float]
-    _bm25: object
+    vocabulary: dict[str, int] = field(default_factory=dict)
+    df: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    segments: tuple[_Segment, ...] = ()
+    alive: tuple[np.ndarray, ...] = ()
+    documents: dict[str, str] = field(default_factory=dict)
+    places: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict)  # document -> (segment, rows)
+    total_length: float = 0.0
+    count: int = 0
 
     @classmethod
     def build(cls, chunks: list[StoredChunk]) -> LexicalIndex:
-        import bm25s
+        """An index of exactly these chunks."""
+        documents = {stored.chunk.document_id: stored.document_sha256 for stored in chunks}
+        return cls().updated(documents, lambda wanted: chunks)
 
-        tokenized = [tokens(stored.chunk.text) or [""] for stored in chunks]
-        frequencies: Counter[str] = Counter()
-        for words in tokenized:
-            frequencies.update(set(words))
-        total = max(1, len(chunks))
-        idf = {word: math.log(1 + (total - df + 0.5) / (df + 0.5)) for word, df in frequencies.items()}
-        bm25 = bm25s.BM25()
+    def updated(self, visible: dict[str, str], fetch: Callable[[set[str]], Iterable[StoredChunk]]) -> LexicalIndex:
+        """The index of the `visible` documents (id -> hash); `fetch(ids)` reads the chunks of the ids it names."""
+        removed = [doc_id for doc_id, sha in self.documents.items() if visible.get(doc_id) != sha]
+        added = {doc_id for doc_id, sha in visible.items() if self.documents.get(doc_id) != sha}
+        if not removed and not added:
+            return self
+        df, alive = self.df.copy(), [mask.copy() for mask in self.alive]
+        documents, places = dict(self.documents), dict(self.places)
+        total_length, count = self.total_length, self.count
+        for doc_id in removed:
+            documents.pop(doc_id)
+            where = places.pop(doc_id, None)
+            if where is None:
+                continue
+            number, rows = where
+            segment = self.segments[number]
+            alive[number][rows] = False
+            chunks, words, _ = segment.entries()
+            df[: segment.width] -= np.bincount(words[np.isin(chunks, rows)], minlength=segment.width)
+            total_length -= float(segment.lengths[rows].sum())
+            count -= len(rows)
+        chunks = [s for s in fetch(added) if s.chunk.document_id in added] if added else []
+        for doc_id in added:
+            documents[doc_id] = visible[doc_id]
+        index = replace(
+            self, df=df, alive=tuple(alive), documents=documents, places=places, total_length=total_length, count=count
+        )
         if chunks:
-            bm25.index(tokenized, show_progress=False)
-        return cls(chunks, idf, bm25)
+            index = index._with_segment(chunks)
+        dead = sum(int((~mask).sum()) for mask in index.alive)
+        if len(index.segments) > COMPACT_SEGMENTS or dead > COMPACT_DEAD_SHARE * max(1, dead + index.count):
+            index = index.compacted()
+        return index
 
     def search(self, query: str, k: int) -> list[tuple[StoredChunk, float]]:
         """The k chunks with the highest BM25 score for `query` (only those that share a word)."""
-        words = [word for word in tokens(query) if word in self.idf]
-        if not words or not self.chunks:
+        vocabulary, df = self.vocabulary, self.df
+        ids = [vocabulary[w] for w in tokens(query) if w in vocabulary and df[vocabulary[w]] > 0]
+        if not ids or self.count == 0 or k <= 0:
             return []
-        scores = np.asarray(self._bm25.get_scores(words))  # type: ignore[attr-defined]
+        average = self.total_length / self.count
+        weights = [self._idf(int(df[term])) for term in ids]
+        scores = np.concatenate([self._scores(segment, ids, weights, average) for segment in self.segments])
+        scores[~np.concatenate(self.alive)] = 0.0
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top])]
-        return [(self.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        starts = np.cumsum([0] + [len(segment.rows) for segment in self.segments])
+        found = []
+        for position in top:
+            if scores[position] <= 0:
+                break
+            number = int(np.searchsorted(starts, position, side="right")) - 1
+            found.append((_stored(self.segments[number].rows[position - starts[number]]), float(scores[position])))
+        return found
+
+    def document_text(self, document_id: str) -> str | None:
+        """The document's text rebuilt from the chunks held here and checked against its hash; None when the
+        document is not here (the store's ChunkStore.document_text does the same from Chroma, slower)."""
+        where, sha256 = self.places.get(document_id), self.documents.get(document_id)
+        if where is None or sha256 is None:
+            return None
+        segment = self.segments[where[0]]
+        pieces: list[str] = []
+        length = 0
+        for row in sorted((segment.rows[position] for position in where[1]), key=lambda row: row[3]):
+            start, end, gap_before, text = row[3], row[4], row[9], row[10]
+            pieces.extend([text[length - start :]] if start < length else [gap_before, text])
+            length = max(length, end)
+        text = "".join(pieces)
+        return text if sha256_text(text) == sha256 else None
 
     def word_weight(self, word: str) -> float:
         """How informative a word is in this collection (unseen words count as rare)."""
-        return self.idf.get(word, math.log(1 + (len(self.chunks) + 0.5) / 0.5))
+        term = self.vocabulary.get(word)
+        return self._idf(int(self.df[term]) if term is not None else 0)
+
+    def compacted(self) -> LexicalIndex:
+        """The same index with its live chunks in one segment."""
+        parts, offset, rows, lengths = [], 0, [], []
+        for segment, mask in zip(self.segments, self.alive, strict=True):
+            renumbered = np.cumsum(mask) - 1 + offset
+            chunks, words, counts = segment.entries()
+            live = mask[chunks]
+            parts.append((renumbered[chunks[live]], words[live], counts[live]))
+            rows += [row for row, keep in zip(segment.rows, mask, strict=True) if keep]
+            lengths.append(segment.lengths[mask])
+            offset += int(mask.sum())
+        chunks, words, counts = (np.concatenate([part[n] for part in parts]) for n in range(3))
+        segment = _segment(rows, chunks, words, counts, len(self.vocabulary), np.concatenate(lengths))
+        return replace(
+            self,
+            segments=(segment,),
+            alive=(np.ones(len(rows), dtype=bool),),
+            places=_places([segment]),
+        )
+
+    def _with_segment(self, chunks: list[StoredChunk]) -> LexicalIndex:
+        vocabulary = dict(self.vocabulary)
+        row_ids: list[int] = []
+        term_ids: list[int] = []
+        values: list[int] = []
+        lengths = np.empty(len(chunks), dtype=np.float32)
+        for number, stored in enumerate(chunks):
+            words = tokens(stored.chunk.text)
+            lengths[number] = max(1, len(words))
+            for word, times in Counter(words).items():
+                term_ids.append(vocabulary.setdefault(word, len(vocabulary)))
+                values.append(times)
+            row_ids.extend([number] * (len(term_ids) - len(row_ids)))
+        width = len(vocabulary)
+        rows = [_row(stored) for stored in chunks]
+        chunk_ids, word_ids = np.asarray(row_ids, dtype=np.int64), np.asarray(term_ids, dtype=np.int64)
+        segment = _segment(rows, chunk_ids, word_ids, np.asarray(values, dtype=np.float32), width, lengths)
+        df = np.zeros(width, dtype=np.int64)
+        df[: len(self.df)] = self.df
+        df += np.diff(segment.indptr)
+        places = dict(self.places)
+        places.update(_places([segment], first=len(self.segments)))
+        return replace(
+            self,
+            vocabulary=vocabulary,
+            df=df,
+            segments=(*self.segments, segment),
+            alive=(*self.alive, np.ones(len(chunks), dtype=bool)),
+            places=places,
+            total_length=self.total_length + float(lengths.sum()),
+            count=self.count + len(chunks),
+        )
+
+    def _idf(self, df: int) -> float:
+        return math.log(1 + (self.count - df + 0.5) / (df + 0.5))
+
+    @staticmethod
+    def _scores(segment: _Segment, ids: list[int], weights: list[float], average: float) -> np.ndarray:
+        scores = np.zeros(len(segment.rows), dtype=np.float32)
+        indptr, indices, data = segment.indptr, segment.indices, segment.data
+        for term, weight in zip(ids, weights, strict=True):
+            if term >= segment.width:
+                continue
+            rows = indices[indptr[term] : indptr[term + 1]]
+            tf = data[indptr[term] : indptr[term + 1]]
+            scores[rows] += weight * tf / (tf + K1 * (1 - B + B * segment.lengths[rows] / average))
+        return scores
+
+
+def _row(stored: StoredChunk) -> list:
+    c = stored.chunk
+    fields = (c.id, c.document_id, c.ordinal, c.start, c.end, c.page, stored.source, stored.title)
+    return [*fields, stored.document_sha256, stored.gap_before, c.text]
+
+
+def _stored(row: list) -> StoredChunk:
+    chunk_id, document_id, ordinal, start, end, page, source, title, sha256, gap_before, text = row
+    return StoredChunk(Chunk(chunk_id, document_id, ordinal, start, end, text, page), source, title, sha256, gap_before)
+
+
+def _places(segments: list[_Segment], first: int = 0) -> dict[str, tuple[int, np.ndarray]]:
+    places: dict[str, list[int]] = {}
+    numbers: dict[str, int] = {}
+    for number, segment in enumerate(segments, start=first):
+        for position, row in enumerate(segment.rows):
+            places.setdefault(row[1], []).append(position)
+            numbers[row[1]] = number
+    return {doc_id: (numbers[doc_id], np.asarray(rows)) for doc_id, rows in places.items()}
+
+
+def _segment(
+    rows: list[list], chunks: np.ndarray, words: np.ndarray, counts: np.ndarray, width: int, lengths: np.ndarray
+) -> _Segment:
+    """A segment from its (chunk, word id, count) entries."""
+    order = np.lexsort((chunks, words))
+    indptr = np.zeros(width + 1, dtype=np.int64)
+    np.cumsum(np.bincount(words, minlength=width), out=indptr[1:])
+    indices = chunks[order].astype(np.int32)
+    return _Segment(_new_name(), rows, indptr, indices, counts[order].astype(np.float32), lengths)
+
+
+def _new_name() -> str:
+    return f"segment-{secrets.token_hex(8)}"
+
+
+# --- saving beside the index ---------------------------------------------------------------------------------
+
+
+def save(index: LexicalIndex, folder: Path) -> None:
+    """Write the segments not yet in `folder`, then the vocabulary and the state (atomically, state last)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for segment in index.segments:
+        if not (folder / f"{segment.name}.npz").exists():
+            _write_atomically(folder / f"{segment.name}.rows.json", json.dumps(segment.rows).encode())
+            with open(folder / f".{segment.name}.npz.tmp", "wb") as handle:
+                arrays = {"indptr": segment.indptr, "indices": segment.indices, "data": segment.data}
+                np.savez(handle, **arrays, lengths=segment.lengths)
+            os.replace(folder / f".{segment.name}.npz.tmp", folder / f"{segment.name}.npz")
+    words = sorted(index.vocabulary, key=index.vocabulary.__getitem__)
+    _write_atomically(folder / "vocabulary.json", json.dumps(words).encode())
+    previous = _read_state(folder)
+    state = {"format": FORMAT, "documents": index.documents, "segments": [s.name for s in index.segments]}
+    _write_atomically(folder / "state.json", json.dumps(state).encode())
+    for name in set(previous.get("segments", [])) - set(state["segments"]):
+        for suffix in (".npz", ".rows.json"):
+            (folder / f"{name}{suffix}").unlink(missing_ok=True)
+
+
+def load(folder: Path) -> LexicalIndex | None:
+    """The index saved in `folder`, or None when there is none (or it cannot be read)."""
+    try:
+        state = _read_state(folder)
+        if state.get("format") != FORMAT:
+            return None
+        words = json.loads((folder / "vocabulary.json").read_text())
+        segments = []
+        for name in state["segments"]:
+            with np.load(folder / f"{name}.npz") as saved:
+                arrays = [saved[key] for key in ("indptr", "indices", "data", "lengths")]
+            rows = json.loads((folder / f"{name}.rows.json").read_text())
+            segments.append(_Segment(name, rows, *arrays))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    documents: dict[str, str] = state["documents"]
+    vocabulary = {word: number for number, word in enumerate(words)}
+    alive = tuple(np.asarray([documents.get(row[1]) == row[8] for row in s.rows], dtype=bool) for s in segments)
+    df = np.zeros(len(vocabulary), dtype=np.int64)
+    total_length, count = 0.0, 0
+    for segment, mask in zip(segments, alive, strict=True):
+        chunks, words, _ = segment.entries()
+        df[: segment.width] += np.bincount(words[mask[chunks]], minlength=segment.width)
+        total_length += float(segment.lengths[mask].sum())
+        count += int(mask.sum())
+    places = {doc_id: where for doc_id, where in _places(segments).items() if doc_id in documents}
+    return LexicalIndex(vocabulary, df, tuple(segments), alive, documents, places, total_length, count)
+
+
+def _read_state(folder: Path) -> dict:
+    try:
+        return json.loads((folder / "state.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
 
 
 class LexicalCache:
-    """Keeps one LexicalIndex per store, rebuilt when the store changes."""
+    """Keeps the LexicalIndex of one store up to date (and saved beside an on-disk index)."""
 
-    def __init__(self, store: ChunkStore):
+    def __init__(self, store: ChunkStore, persist: bool = True):
         self._store = store
         self._lock = threading.Lock()
         self._generation: int | None = None
         self._index: LexicalIndex | None = None
+        settings = store.settings
+        self.folder = Path(settings.path).expanduser() / FOLDER / settings.collection
+        self._persist = persist and not settings.host
 
     def current(self) -> LexicalIndex:
         generation = self._store.generation()
         with self._lock:
-            if self._index is None or generation != self._generation:
-                self._index = LexicalIndex.build(list(self._store.iter_chunks()))
-                self._generation = generation
-            return self._index
+            if self._index is not None and generation == self._generation:
+                return self._index
+            visible = {doc.id: doc.sha256 for doc in self._store.documents().values()}
+            previous = self._index
+            if previous is None:
+                previous = (load(self.folder) if self._persist else None) or LexicalIndex()
+            index = previous.updated(visible, self._fetch)
+            if self._persist and index is not previous:
+                try:
+                    save(index, self.folder)
+                except OSError:
+                    pass  # a read-only index still answers; the next process rebuilds
+            self._index, self._generation = index, generation
+            return index
+
+    def _fetch(self, document_ids: set[str]) -> Iterable[StoredChunk]:
+        if len(document_ids) <= FETCH_ONE_BY_ONE:
+            return [stored for doc_id in sorted(document_ids) for stored in self._store.iter_chunks(doc_id)]
+        return [stored for stored in self._store.iter_chunks() if stored.chunk.document_id in document_ids]

@@ -1,0 +1,313 @@
+"""Answer latency: `ask` (retrieval plus the extractive answer) with the model loaded, by collection size.
+
+Each collection (kept in bench/.data/collections/, reused by later runs and by bench/scale.py) holds the 48 XQuAD
+articles, chunked and embedded for real, plus generated documents of 100 chunks up to the wanted size. A generated
+chunk is real text (sentences drawn at random from the SQuAD files) and its vector is the normalised mean of the
+real embeddings of its sentences, so the store, HNSW and BM25 see realistic data without embedding 100,000 chunks
+(hours on 2 cores). The questions are XQuAD questions, asked in a seeded random order.
+
+    python bench/ask_latency.py                          # 1,000, 10,000 and 100,000 chunks
+    python bench/ask_latency.py --sizes 10000 --questions 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import common  # first: puts the repository on sys.path and sets the OpenMP wait policy before torch loads
+import numpy as np
+
+COLLECTION = "bench"
+CHUNKS_PER_DOCUMENT = 100
+CHUNK_CHARACTERS = 700
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def collection_folder(size: int) -> Path:
+    return common.BENCH_DIR / "collections" / f"chunks-{size}"
+
+
+def sentence_bank(embedder) -> tuple[list[str], np.ndarray]:
+    """Every sentence of the SQuAD files with its real embedding (cached in bench/.data/sentences.npz)."""
+    cache = common.BENCH_DIR / "sentences.npz"
+    if cache.exists():
+        with np.load(cache) as saved:
+            return [str(s) for s in saved["sentences"]], saved["vectors"]
+    sentences = []
+    for path in (common.SQUAD20, common.XQUAD):
+        documents, _ = common.squad_documents(path)
+        sentences += [s for d in documents for s in _SENTENCE.split(d.text) if 20 <= len(s) <= 400]
+    sentences = sorted(set(sentences))
+    print(f"embedding {len(sentences)} sentences once for the generated chunks", file=sys.stderr, flush=True)
+    vectors = embedder.embed_documents(sentences).astype(np.float32)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, sentences=np.asarray(sentences), vectors=vectors)
+    return sentences, vectors
+
+
+def generated_document(number: int, count: int, sentences: list[str], vectors: np.ndarray, rng: random.Random):
+    """A document of `count` chunks, its chunks with exact offsets, and their vectors."""
+    from index.identity import chunk_id, make_document
+    from index.models import Chunk
+
+    texts, rows = [], []
+    for _ in range(count):
+        picked: list[int] = []
+        while sum(len(sentences[i]) + 1 for i in picked) < CHUNK_CHARACTERS:
+            picked.append(rng.randrange(len(sentences)))
+        texts.append(" ".join(sentences[i] for i in picked))
+        mean = vectors[picked].mean(axis=0)
+        rows.append(mean / np.linalg.norm(mean))
+    document = make_document(f"generated/{number:06d}.txt", f"generated {number}", "\n\n".join(texts))
+    chunks, offset = [], 0
+    for ordinal, text in enumerate(texts):
+        chunks.append(
+            Chunk(chunk_id(document.id, text, ordinal), document.id, ordinal, offset, offset + len(text), text)
+        )
+        offset += len(text) + 2
+    return document, chunks, np.stack(rows).astype(np.float32)
+
+
+def ensure_collection(size: int, embedder, rebuild: bool = False) -> dict:
+    """Build the collection of `size` chunks unless a complete one is there; returns its build record."""
+    from assistant import Assistant, Settings
+
+    folder = collection_folder(size)
+    record_path = folder / "bench-collection.json"
+    if record_path.exists() and not rebuild:
+        return json.loads(record_path.read_text())
+    shutil.rmtree(folder, ignore_errors=True)
+    sentences, vectors = sentence_bank(embedder)
+    assistant = Assistant(Settings(index_path=str(folder), collection=COLLECTION), embedder=embedder)
+    documents, _ = common.squad_documents(common.XQUAD)
+    started = time.perf_counter()
+    report = assistant.index_documents(documents)
+    real_seconds = time.perf_counter() - started
+    store, total = assistant.store, report.chunks_written
+    rng = random.Random(size)
+    writes, number = [], 0
+    print(f"building {folder} ({size:,} chunks)", file=sys.stderr, flush=True)
+    with store.writing():
+        while total < size:
+            started, block = time.perf_counter(), 0
+            while total < size and block < max(1000, size // 10):
+                keep = min(CHUNKS_PER_DOCUMENT, size - total)
+                document, chunks, rows = generated_document(number, keep, sentences, vectors, rng)
+                store.write_document(document, chunks, rows, embedder.model_id)
+                total += keep
+                block += keep
+                number += 1
+            seconds = time.perf_counter() - started
+            writes.append({"collection_chunks": total, "chunks_per_s": block / seconds, "load": common.load()})
+            print(f"  {total:,} chunks ({block / seconds:.0f} chunks/s written)", file=sys.stderr, flush=True)
+    record = {
+        "size": size,
+        "chunks": store.chunk_count(),
+        "documents": len(store.documents()),
+        "real_chunks": report.chunks_written,
+        "real_indexing_s": real_seconds,
+        "writes": writes,
+        "built": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    record_path.write_text(json.dumps(record, indent=2))
+    return record
+
+
+class Stages:
+    """Wraps the parts of `ask` to time each one, per question."""
+
+    def __init__(self, assistant) -> None:
+        import assistant.core as core
+        from assistant.lexical import LexicalIndex
+
+        self.watch = common.Stopwatch()
+        self._restore: list = []
+        timed = self._timed
+        store, embedder = assistant.store, assistant.embedder
+        self._patch(embedder, "embed_query", timed("embed query", embedder.embed_query))
+        self._patch(embedder, "embed_documents", timed("embed sentences", embedder.embed_documents))
+        self._patch(store, "query", timed("dense search (Chroma)", store.query))
+        self._patch(LexicalIndex, "search", timed("lexical search (BM25)", LexicalIndex.search))
+        self._patch(core, "score_sentences", timed("sentence scoring", core.score_sentences))
+        checker = assistant._checker
+        self._patch(checker, "text_of", timed("quote check (document text)", checker.text_of))
+
+    def _timed(self, name: str, function):
+        watch = self.watch
+
+        def wrapper(*args, **kwargs):
+            with watch.stage(name):
+                return function(*args, **kwargs)
+
+        return wrapper
+
+    def _patch(self, owner, name: str, value) -> None:
+        attributes = vars(owner)
+        self._restore.append((owner, name, name in attributes, attributes.get(name)))
+        setattr(owner, name, value)
+
+    def undo(self) -> None:
+        for owner, name, had, original in reversed(self._restore):
+            if had:
+                setattr(owner, name, original)
+            else:
+                delattr(owner, name)
+
+
+def proposed_wiring(assistant) -> list[str]:
+    """Apply, in this process only, the changes docs/benchmarks.md proposes for core and store; returns them."""
+    applied = []
+    checker = assistant._checker
+    if getattr(checker, "fast_text", None) is None:
+        checker.fast_text = lambda document_id: assistant.lexical_index().document_text(document_id)
+        applied.append("core: QuoteChecker(store.document_text, fast_text=<lexical index>.document_text)")
+    store = assistant.store
+    if "chunk_count" not in vars(store):
+        counted: dict[int, int] = {}
+        count = store.chunk_count
+
+        def chunk_count() -> int:
+            generation = store.generation()
+            if generation not in counted:
+                counted.clear()
+                counted[generation] = count()
+            return counted[generation]
+
+        store.chunk_count = chunk_count
+        applied.append("store: chunk count cached per generation in ChunkStore.query")
+    return applied
+
+
+def timed_asks(assistant, questions: list[str]) -> dict:
+    """p50/p95 of `ask` over the questions, with the time of each stage."""
+    stages = Stages(assistant)
+    latencies, per_stage, answered = [], [], 0
+    load_before = common.load()
+    for question in questions:
+        stages.watch.seconds.clear()
+        started = time.perf_counter()
+        answer = assistant.ask(question)
+        latencies.append(time.perf_counter() - started)
+        per_stage.append(dict(stages.watch.seconds))
+        answered += answer.answered
+    stages.undo()
+    names = sorted({name for row in per_stage for name in row})
+    other = [lat - sum(row.values()) for lat, row in zip(latencies, per_stage, strict=True)]
+    columns = {name: [row.get(name, 0.0) for row in per_stage] for name in names}
+    columns["other (fusion, answer, citations)"] = other
+    return {
+        "questions": len(latencies),
+        "answered": answered,
+        "p50_ms": 1000 * common.percentile(latencies, 50),
+        "p95_ms": 1000 * common.percentile(latencies, 95),
+        "mean_ms": 1000 * float(np.mean(latencies)),
+        "asks_per_s": len(latencies) / sum(latencies),
+        "stages": {
+            name: {"p50_ms": 1000 * common.percentile(values, 50), "mean_ms": 1000 * float(np.mean(values))}
+            for name, values in columns.items()
+        },
+        "load": [load_before, common.load()],
+    }
+
+
+def measure(size: int, embedder, questions: list[str], warm: int = 5) -> dict:
+    """Open the collection, time the lexical index (rebuilt and loaded), then ask the questions."""
+    from assistant import Assistant, Settings
+    from assistant.lexical import LexicalCache
+
+    folder = collection_folder(size)
+    started = time.perf_counter()
+    assistant = Assistant(Settings(index_path=str(folder), collection=COLLECTION), embedder=embedder)
+    store = assistant.store
+    open_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    LexicalCache(store, persist=False).current()
+    rebuild_seconds = time.perf_counter() - started
+    LexicalCache(store).current()  # saves it when nothing is saved yet
+    started = time.perf_counter()
+    assistant.warm_up()  # loads the saved lexical index
+    load_seconds = time.perf_counter() - started
+    for question in questions[:warm]:
+        assistant.ask(question)
+    figures = timed_asks(assistant, questions[warm:])
+    applied = proposed_wiring(assistant)
+    if applied:
+        figures["with_proposed_changes"] = {"changes": applied, **timed_asks(assistant, questions[warm:])}
+    figures.update(
+        size=size,
+        chunks=store.chunk_count(),
+        documents=len(store.documents()),
+        open_store_s=open_seconds,
+        lexical_rebuild_s=rebuild_seconds,
+        lexical_load_s=load_seconds,
+        rss_mb=common.rss_mb(),
+    )
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog="Figures: docs/benchmarks.md")
+    parser.add_argument("--sizes", default="1000,10000,100000", help="collection sizes in chunks (comma-separated)")
+    parser.add_argument("--questions", type=int, default=200, help="questions timed per size (default 200)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rebuild", action="store_true", help="build the collections again")
+    parser.add_argument("--json", action="store_true", help="print every figure as JSON")
+    args = parser.parse_args(argv)
+    sizes = [int(size) for size in args.sizes.split(",") if size]
+    if not sizes or min(sizes) < 400 or args.questions <= 0:
+        parser.error("sizes must be >= 400 chunks (the real articles) and --questions > 0")
+
+    from assistant.settings import Settings
+    from index.embedding import Embedder
+
+    print(f"machine {common.machine()}; load {common.load()}; busy {common.busy_processes()}", file=sys.stderr)
+    embedder = Embedder(Settings.from_env().embedder_settings())
+    embedder.warm_up()
+    _, questions = common.squad_documents(common.XQUAD)
+    asked = [q.question for q in random.Random(args.seed).sample(questions, min(len(questions), args.questions + 5))]
+    result: dict = {"machine": common.machine(), "precision": embedder.precision, "sizes": []}
+    for size in sizes:
+        build = ensure_collection(size, embedder, args.rebuild)
+        figures = measure(size, embedder, asked)
+        figures["build"] = build
+        result["sizes"].append(figures)
+        print(
+            f"{size:>7,} chunks: ask p50 {figures['p50_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms "
+            f"(load {figures['load']})",
+            file=sys.stderr,
+            flush=True,
+        )
+    common.save_result("ask_latency", result)
+    if args.json:
+        common.print_json(result)
+        return 0
+    print(f"precision {result['precision']}; {args.questions} questions per size, model loaded, warm caches")
+    for figures in result["sizes"]:
+        print(
+            f"{figures['chunks']:>7,} chunks / {figures['documents']:,} documents: ask p50 {figures['p50_ms']:.1f} ms, "
+            f"p95 {figures['p95_ms']:.1f} ms, {figures['asks_per_s']:.1f} asks/s; lexical index rebuilt "
+            f"{figures['lexical_rebuild_s']:.2f} s, loaded {figures['lexical_load_s']:.2f} s; RSS "
+            f"{figures['rss_mb']:.0f} MB; load {figures['load']}"
+        )
+        for name, stage in figures["stages"].items():
+            print(f"    {name:36s} p50 {stage['p50_ms']:6.2f} ms  mean {stage['mean_ms']:6.2f} ms")
+        proposed = figures.get("with_proposed_changes")
+        if proposed:
+            print(
+                f"  with the changes proposed for core/store ({'; '.join(proposed['changes'])}): "
+                f"p50 {proposed['p50_ms']:.1f} ms, p95 {proposed['p95_ms']:.1f} ms, {proposed['asks_per_s']:.1f} asks/s"
+            )
+            for name, stage in proposed["stages"].items():
+                print(f"    {name:36s} p50 {stage['p50_ms']:6.2f} ms  mean {stage['mean_ms']:6.2f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
