@@ -21,7 +21,7 @@ class ExtractiveSettings:
 
     max_sentences: int = 3
     max_words: int = 60
-    keep_within: float = 0.1  # a further sentence must score within this of the best
+    keep_within: float = 0.2  # a further sentence must score within this of the best
     decline_below: float = 0.48  # evidence under this declines (calibrated in docs/quality.md)
 
     def __post_init__(self) -> None:
