@@ -45,7 +45,10 @@ class Assistant:
             if self._store is None:
                 self._store = ChunkStore(self.settings.store_settings())
                 self._lexical = LexicalCache(self._store)
-                self._checker = QuoteChecker(self._store.document_text)
+                lexical = self._lexical
+                self._checker = QuoteChecker(
+                    self._store.document_text, fast_text=lambda doc_id: lexical.current().document_text(doc_id)
+                )
             return self._store
 
     def warm_up(self) -> None:

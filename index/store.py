@@ -99,8 +99,10 @@ class ChunkStore:
 
     def query(self, vector: np.ndarray, k: int) -> list[tuple[StoredChunk, float]]:
         """The k visible chunks nearest to `vector`, with their cosine similarity."""
-        visible = {doc.id: doc.sha256 for doc in self.documents().values()}
-        total = self.chunk_count()
+        documents = self.documents()
+        visible = {doc.id: doc.sha256 for doc in documents.values()}
+        # The manifest's total is free (cached per generation); a Chroma count() per query is not.
+        total = sum(doc.chunks for doc in documents.values())
         if total == 0 or k <= 0:
             return []
         wanted = min(total, k + 8)
@@ -122,9 +124,9 @@ class ChunkStore:
                 )
                 if visible.get(metadata["document_id"]) == metadata["sha256"]
             ]
-            if len(hits) >= k or wanted >= total:
+            if len(hits) >= k or len(result["ids"][0]) < wanted:
                 return hits[:k]
-            wanted = min(total, wanted * 4)
+            wanted *= 4  # left-over chunks of other versions took places: ask for more
 
     def iter_chunks(self, document_id: str | None = None) -> Iterator[StoredChunk]:
         """Every visible chunk (of one document when `document_id` is given), in pages."""
