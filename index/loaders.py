@@ -163,7 +163,8 @@ def _docx_text(data: bytes) -> str:
     packed = sum(member.compress_size for member in members)
     ratio_too_high = expanded > _RATIO_FLOOR and expanded > MAX_DOCX_RATIO * max(packed, 1)
     if expanded > MAX_DOCX_EXPANDED or ratio_too_high:
-        raise _Rejected(f"the .docx expands to {_size(expanded)} from {_size(len(data))} (looks like a zip bomb)")
+        unpacked, packed_size = human_size(expanded), human_size(len(data))
+        raise _Rejected(f"the .docx expands to {unpacked} from {packed_size} (looks like a zip bomb)")
     try:
         document = docx.Document(io.BytesIO(data))
         blocks: list[str] = []
@@ -190,13 +191,14 @@ def _cell_texts(table: Table) -> list[str]:
 
 
 def _too_big(size: int, limit: int) -> str:
-    shown, shown_limit = _size(size), _size(limit)
+    shown, shown_limit = human_size(size), human_size(limit)
     if shown == shown_limit:  # e.g. 50.0 MB vs 50.0 MB: show the exact counts instead
         shown, shown_limit = f"{size:,} bytes", f"{limit:,} bytes"
     return f"file is {shown}, over the {shown_limit} limit"
 
 
-def _size(count: int) -> str:
+def human_size(count: int) -> str:
+    """A byte count as people read it: 12 bytes, 3.4 KB, 56.7 MB."""
     if count >= 1_000_000:
         return f"{count / 1_000_000:.1f} MB"
     if count >= 1_000:

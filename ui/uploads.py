@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.loaders import SUPPORTED_EXTENSIONS, unsupported_type_reason
+from index.loaders import SUPPORTED_EXTENSIONS, human_size, unsupported_type_reason
 
 MAX_NAME_LENGTH = 120
 _UNSAFE = re.compile(r'[<>:"|?*\x00-\x1f\x7f]')
@@ -46,7 +46,7 @@ def check_upload(name: str, size: int, max_bytes: int) -> str:
     if suffix not in SUPPORTED_EXTENSIONS:
         raise UploadRejected(unsupported_type_reason(suffix))
     if size > max_bytes:
-        raise UploadRejected(f"file is {_size(size)}, over the {_size(max_bytes)} limit")
+        raise UploadRejected(f"file is {human_size(size)}, over the {human_size(max_bytes)} limit")
     if size == 0:
         raise UploadRejected("file is empty")
     return safe
@@ -100,11 +100,3 @@ def save_upload(folder: Path, name: str, data: bytes, max_bytes: int) -> SavedUp
         Path(temporary).unlink(missing_ok=True)
         raise
     return SavedUpload(name, target, backup)
-
-
-def _size(count: int) -> str:
-    if count >= 1_000_000:
-        return f"{count / 1_000_000:.1f} MB"
-    if count >= 1_000:
-        return f"{count / 1_000:.1f} KB"
-    return f"{count} bytes"
