@@ -10,17 +10,18 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from assistant.cli_ui import ui_command
+from assistant.settings import Settings
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "ui" / "app.py"
 QUESTION = "Where did the NATO foreign ministers meet?"
 CHROMIUM_ARGS = [
     "--headless",
@@ -81,21 +82,7 @@ def server(tmp_path_factory):
     port = _free_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith("ASSISTANT_")}
     environment.update(ASSISTANT_INDEX_PATH=".chroma", ASSISTANT_UI_SEEDS=str(ROOT / "seeds"))  # in `work`
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(APP),
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    command = ui_command(Settings(), "127.0.0.1", port)  # the very command `assistant ui` runs
     log = work / "streamlit.log"
     with log.open("w") as output:
         process = subprocess.Popen(command, cwd=work, env=environment, stdout=output, stderr=subprocess.STDOUT)
