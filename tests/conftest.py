@@ -17,6 +17,16 @@ SEEDS = ROOT / "seeds"
 EVAL = Path(os.environ.get("EVAL_DATA_DIR", ROOT.parent / "shared" / "eval"))
 
 
+def require_eval_data() -> Path:
+    """The SQuAD sets beside the checkout (or EVAL_DATA_DIR): missing skips locally, fails under CI=true."""
+    if not EVAL.is_dir():
+        message = f"evaluation data not found at {EVAL} (set EVAL_DATA_DIR)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return EVAL
+
+
 class HashingEmbedder:
     """Deterministic bag-of-words vectors: fast, no model, enough where ranking quality does not matter."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import EVAL, SEEDS
+from conftest import SEEDS, require_eval_data
 
 from index.chunking import ChunkingSettings, chunk_document
 from index.identity import make_document
@@ -95,7 +95,7 @@ def test_settings_reject_bad_values():
 
 @pytest.mark.parametrize("name", ["squad11-xquad-en/xquad.en.json", "squad20-dev-half/dev-v2.0.json"])
 def test_offsets_hold_over_the_whole_evaluation_sets(name):
-    data = json.loads((EVAL / name).read_text(encoding="utf-8"))
+    data = json.loads((require_eval_data() / name).read_text(encoding="utf-8"))
     checked = 0
     for number, article in enumerate(data["data"]):
         text = "\n\n".join(paragraph["context"] for paragraph in article["paragraphs"])
