@@ -77,7 +77,13 @@ class Assistant:
     # --- documents -----------------------------------------------------------------------------------
 
     def _indexer(self) -> Indexer:
-        return Indexer(self.store, self.embedder, self.settings.chunking_settings(), self.settings.max_file_bytes)
+        return Indexer(
+            self.store,
+            self.embedder,
+            self.settings.chunking_settings(),
+            self.settings.max_file_bytes,
+            batch_chunks=self.settings.write_batch_chunks,
+        )
 
     def index_paths(
         self, paths: Iterable[Path], *, prune: bool = False, progress: Progress | None = None

@@ -25,6 +25,7 @@ class Settings:
     embedding_precision: str = "auto"  # auto | float32 | bfloat16
     device: str = "auto"  # auto | cpu | cuda
     embedding_batch_size: int = 32
+    write_batch_chunks: int = 256  # chunks embedded, then written to Chroma together
     chunk_size: int = 800  # characters
     chunk_overlap: int = 200  # characters
     max_file_mb: float = 50.0
@@ -38,6 +39,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.top_k <= 0:
             raise ValueError(f"top_k must be > 0, got {self.top_k}")
+        if self.write_batch_chunks <= 0:
+            raise ValueError(f"write_batch_chunks must be > 0, got {self.write_batch_chunks}")
         if self.max_file_mb <= 0:
             raise ValueError(f"max_file_mb must be > 0, got {self.max_file_mb}")
         ChunkingSettings(self.chunk_size, self.chunk_overlap)

@@ -94,13 +94,13 @@ def run_ours(documents, embedder, folder: str) -> dict:
     timed = TimedEmbedder(embedder, watch)
     assistant = Assistant(Settings.from_env(index_path=folder, collection="bench", chroma_host=""), embedder=timed)
     store = assistant.store  # Chroma opened before the clock, as for the recipe
-    write = store.write_document
+    write = store.write_documents
 
     def timed_write(*args, **kwargs):
         with watch.stage("write (background thread)"):
             return write(*args, **kwargs)
 
-    store.write_document = timed_write
+    store.write_documents = timed_write
     started = time.perf_counter()
     report = assistant.index_documents(documents)
     seconds = time.perf_counter() - started

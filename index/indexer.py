@@ -20,7 +20,7 @@ from index.chunking import ChunkingSettings, chunk_document
 from index.embedding import Embedder
 from index.errors import IndexingError, LoadError, StoreUnavailable
 from index.models import Chunk, Document, FileOutcome, IndexReport
-from index.store import ChunkStore
+from index.store import ChunkStore, DocumentWrite
 
 DEFAULT_MAX_FILE_BYTES = 50_000_000
 
@@ -115,6 +115,9 @@ class Indexer:
                         report.outcomes.append(outcome)
                         progress.file_done(outcome)
                         continue
+                    if any(queued.document.id == pending.document.id for queued in batch):
+                        writes.extend(self._embed_and_submit(batch, writer, progress))  # one write per document id
+                        batch = []
                     batch.append(pending)
                     if sum(len(p.chunks) for p in batch) >= self.batch_chunks:
                         writes.extend(self._embed_and_submit(batch, writer, progress))
@@ -122,13 +125,13 @@ class Indexer:
                         _raise_if_unavailable(writes)
                 writes.extend(self._embed_and_submit(batch, writer, progress))
                 for future in writes:
-                    outcome = future.result()
-                    report.outcomes.append(outcome)
-                    progress.file_done(outcome)
+                    for outcome in future.result():
+                        report.outcomes.append(outcome)
+                        progress.file_done(outcome)
             except StoreUnavailable as error:
                 for future in writes:
                     future.cancel()
-                done = sum(1 for future in writes if _written(future))
+                done = sum(_written(future) for future in writes)
                 raise StoreUnavailable(
                     f"{error}. {done} files were indexed completely before that; run the same command again "
                     "to index the rest"
@@ -164,20 +167,45 @@ class Indexer:
         vectors = self.embedder.embed_documents(unique_texts)
         by_text = dict(zip(unique_texts, vectors, strict=False))
         progress.chunks_embedded(len(unique_texts))
-        futures = []
-        for pending in batch:
-            matrix = np.stack([by_text[chunk.text] for chunk in pending.chunks]) if pending.chunks else np.zeros((0, 1))
-            futures.append(writer.submit(self._write, pending, matrix))
-        return futures
+        writes = [
+            (
+                pending,
+                DocumentWrite(
+                    pending.document,
+                    pending.chunks,
+                    np.stack([by_text[chunk.text] for chunk in pending.chunks]) if pending.chunks else np.zeros((0, 1)),
+                ),
+            )
+            for pending in batch
+        ]
+        return [writer.submit(self._write, writes)]
 
-    def _write(self, pending: _Pending, vectors: np.ndarray) -> FileOutcome:
+    def _write(self, writes: list[tuple[_Pending, DocumentWrite]]) -> list[FileOutcome]:
+        """Write a batch with one Chroma call of each kind; when that fails, each document alone, so that one
+        bad document fails by itself."""
+        if len(writes) > 1:
+            try:
+                self.store.write_documents([write for _, write in writes], self.embedder.model_id)
+            except StoreUnavailable:
+                raise  # every later write would fail the same way: the run stops
+            except IndexingError:
+                pass
+            else:
+                return [_written_outcome(pending) for pending, _ in writes]
+        return [self._write_alone(pending, write) for pending, write in writes]
+
+    def _write_alone(self, pending: _Pending, write: DocumentWrite) -> FileOutcome:
         try:
-            self.store.write_document(pending.document, pending.chunks, vectors, self.embedder.model_id)
+            self.store.write_documents([write], self.embedder.model_id)
         except StoreUnavailable:
-            raise  # every later write would fail the same way: the run stops
+            raise
         except IndexingError as error:
             return FileOutcome(pending.document.source, "failed", reason=str(error))
-        return FileOutcome(pending.document.source, pending.status, chunks_written=len(pending.chunks))
+        return _written_outcome(pending)
+
+
+def _written_outcome(pending: _Pending) -> FileOutcome:
+    return FileOutcome(pending.document.source, pending.status, chunks_written=len(pending.chunks))
 
 
 def _raise_if_unavailable(writes: list[Future]) -> None:
@@ -187,7 +215,8 @@ def _raise_if_unavailable(writes: list[Future]) -> None:
             future.result()
 
 
-def _written(future: Future) -> bool:
+def _written(future: Future) -> int:
+    """How many documents the write completed."""
     if not future.done() or future.cancelled() or future.exception() is not None:
-        return False
-    return future.result().status in ("added", "updated")
+        return 0
+    return sum(outcome.status in ("added", "updated") for outcome in future.result())

@@ -25,6 +25,7 @@ from index.errors import StoreError
 from index.models import Chunk, Document, IndexedDocument, PageSpan
 
 _PAGE_SIZE = 2000
+_DELETE_CLAUSES = 500  # documents per delete call: keeps the SQL Chroma builds small
 T = TypeVar("T")
 _CHUNKS_CONFIG: dict[str, Any] = {"configuration": {"hnsw": {"space": "cosine"}}}
 
@@ -53,6 +54,15 @@ class StoredChunk:
     title: str
     document_sha256: str
     gap_before: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentWrite:
+    """A document with its chunks and their vectors (one row per chunk), ready to be written."""
+
+    document: Document
+    chunks: Sequence[Chunk]
+    vectors: np.ndarray
 
 
 class ChunkStore:
@@ -213,44 +223,44 @@ class ChunkStore:
 
     def write_document(self, document: Document, chunks: Sequence[Chunk], vectors: np.ndarray, model: str) -> None:
         """Write a document's chunks, then make them visible, then drop its previous version."""
-        with self.writing():
-            entry = journal.begin(document.id, document.sha256)
-            try:
-                self._write(entry, document, chunks, vectors, model)
-            finally:
-                journal.finish(entry)
+        self.write_documents([DocumentWrite(document, chunks, vectors)], model)
 
-    def _write(
-        self, entry: journal.Entry, document: Document, chunks: Sequence[Chunk], vectors: np.ndarray, model: str
-    ) -> None:
-        what = f"writing {document.source}"
-        self._write_op(lambda c: c(self._journal_name, {}).upsert(**_journal_record(entry)), what)
-        gaps = _gaps_before(document.text, chunks)
+    def write_documents(self, writes: Sequence[DocumentWrite], model: str) -> None:
+        """Write several documents with one Chroma call of each kind: every chunk first, then the manifest
+        entries that make them visible (the commit), then the deletion of their previous versions."""
+        if not writes:
+            return
+        with self.writing():
+            entries = [journal.begin(w.document.id, w.document.sha256) for w in writes]
+            try:
+                self._write(entries, writes, model)
+            finally:
+                for entry in entries:
+                    journal.finish(entry)
+
+    def _write(self, entries: list[journal.Entry], writes: Sequence[DocumentWrite], model: str) -> None:
+        what = _describe_writes(writes)
+        journal_records = _journal_records(entries)
+        self._write_op(lambda c: c(self._journal_name, {}).upsert(**journal_records), what)
         batch = max(1, min(self._read(lambda c: c.max_batch, what), 1000))
         beat = time.monotonic()
-        for first in range(0, len(chunks), batch):
-            part = chunks[first : first + batch]
-            record = {
-                "ids": [_record_id(chunk, document.sha256) for chunk in part],
-                "embeddings": vectors[first : first + batch].tolist(),
-                "documents": [chunk.text for chunk in part],
-                "metadatas": [_chunk_metadata(document, chunk, gaps[first + i]) for i, chunk in enumerate(part)],
-            }
+        for record in _chunk_records(writes, batch):
             self._write_op(lambda c, r=record: c(self._chunks_name).upsert(**r), what)
             if time.monotonic() - beat > journal.HEARTBEAT_SECONDS:
                 beat = time.monotonic()
-                renewed = _journal_record(entry, heartbeat=time.time())
+                renewed = _journal_records(entries, heartbeat=time.time())
                 self._write_op(lambda c, r=renewed: c(self._journal_name).upsert(**r), what)
         manifest = {
-            "ids": [document.id],
-            "embeddings": [[1.0]],
-            "documents": [document.source],
-            "metadatas": [_manifest_metadata(document, len(chunks), model)],
+            "ids": [w.document.id for w in writes],
+            "embeddings": [[1.0] for _ in writes],
+            "documents": [w.document.source for w in writes],
+            "metadatas": [_manifest_metadata(w.document, len(w.chunks), model) for w in writes],
         }
         self._write_op(lambda c: c(self._manifest_name).upsert(**manifest), what)  # the commit
         self._new_generation(what)
-        self._delete_other_versions(document.id, {document.sha256}, exclude=entry.id, what=what)
-        self._write_op(lambda c: c(self._journal_name).delete(ids=[entry.id]), what)
+        own = {entry.id for entry in entries}
+        self._delete_other_versions({w.document.id: {w.document.sha256} for w in writes}, exclude=own, what=what)
+        self._write_op(lambda c: c(self._journal_name).delete(ids=sorted(own)), what)
 
     def remove_document(self, document_id: str) -> None:
         """Take a document out: first from the manifest (invisible at once), then its chunks."""
@@ -258,10 +268,10 @@ class ChunkStore:
         with self.writing():
             entry = journal.begin(document_id, "")
             try:
-                self._write_op(lambda c: c(self._journal_name, {}).upsert(**_journal_record(entry)), what)
+                self._write_op(lambda c: c(self._journal_name, {}).upsert(**_journal_records([entry])), what)
                 self._write_op(lambda c: c(self._manifest_name).delete(ids=[document_id]), what)
                 self._new_generation(what)
-                self._delete_other_versions(document_id, set(), exclude=entry.id, what=what)
+                self._delete_other_versions({document_id: set()}, exclude={entry.id}, what=what)
                 self._write_op(lambda c: c(self._journal_name).delete(ids=[entry.id]), what)
             finally:
                 journal.finish(entry)
@@ -278,13 +288,15 @@ class ChunkStore:
             stale = [entry for entry in entries if not journal.is_live(entry, sole_writer=sole)]
             legacy = self._legacy_pending()
             documents = {entry.document_id for entry in stale} | set(legacy)
-            for document_id in sorted(documents):
+            if documents:
+                ids = sorted(documents)
                 found = self._read(
-                    lambda c, d=document_id: c(self._manifest_name).get(ids=[d], include=["metadatas"]),
-                    "repairing the index",
+                    lambda c: c(self._manifest_name).get(ids=ids, include=["metadatas"]), "repairing the index"
                 )
-                keep = {str(m["sha256"]) for m in found["metadatas"] or []}
-                self._delete_other_versions(document_id, keep, exclude="", what="repairing the index")
+                keep: dict[str, set[str]] = {document_id: set() for document_id in ids}
+                for document_id, metadata in zip(found["ids"], found["metadatas"] or [], strict=False):
+                    keep[document_id].add(str(metadata["sha256"]))
+                self._delete_other_versions(keep, exclude=set(), what="repairing the index")
             if stale:
                 ids = [entry.id for entry in stale]
                 self._write_op(lambda c: c(self._journal_name).delete(ids=ids), "repairing the index")
@@ -319,17 +331,25 @@ class ChunkStore:
                 touched.add(document_id)
         return touched
 
-    def _delete_other_versions(self, document_id: str, keep: set[str], exclude: str, what: str) -> None:
-        """Delete the document's chunks of versions other than `keep` and those live writers are writing."""
+    def _delete_other_versions(self, keep: dict[str, set[str]], exclude: set[str], what: str) -> None:
+        """Delete each document's chunks of versions other than those in `keep[document_id]` and those live
+        writers are writing, with one call for all of them."""
         sole = self._conn.sole_writer
+        keep = {document_id: set(versions) for document_id, versions in keep.items()}
         for entry in self.pending_writes():
-            if entry.document_id == document_id and entry.id != exclude and journal.is_live(entry, sole_writer=sole):
-                keep.add(entry.sha256)
-        keep.discard("")
-        where: dict[str, Any] = {"document_id": document_id}
-        if keep:
-            where = {"$and": [where, {"sha256": {"$nin": sorted(keep)}}]}
-        self._write_op(lambda c: c(self._chunks_name).delete(where=where), what)
+            if entry.document_id in keep and entry.id not in exclude and journal.is_live(entry, sole_writer=sole):
+                keep[entry.document_id].add(entry.sha256)
+        clauses: list[dict[str, Any]] = []
+        for document_id, versions in sorted(keep.items()):
+            versions.discard("")
+            clause: dict[str, Any] = {"document_id": document_id}
+            if versions:
+                clause = {"$and": [clause, {"sha256": {"$nin": sorted(versions)}}]}
+            clauses.append(clause)
+        for first in range(0, len(clauses), _DELETE_CLAUSES):
+            part = clauses[first : first + _DELETE_CLAUSES]
+            where = part[0] if len(part) == 1 else {"$or": part}
+            self._write_op(lambda c, w=where: c(self._chunks_name).delete(where=w), what)
 
     def _new_generation(self, what: str) -> None:
         self._write_op(lambda c: c(self._chunks_name).modify(metadata=self._fresh_metadata()), what)
@@ -395,11 +415,42 @@ def _record_id(chunk: Chunk, sha256: str) -> str:
     return f"{chunk.id}@{sha256[:16]}"
 
 
-def _journal_record(entry: journal.Entry, heartbeat: float | None = None) -> dict[str, Any]:
-    metadata = entry.metadata()
-    if heartbeat is not None:
-        metadata["heartbeat"] = heartbeat
-    return {"ids": [entry.id], "embeddings": [[1.0]], "documents": [entry.document_id], "metadatas": [metadata]}
+def _journal_records(entries: Sequence[journal.Entry], heartbeat: float | None = None) -> dict[str, Any]:
+    metadatas = []
+    for entry in entries:
+        metadata = entry.metadata()
+        if heartbeat is not None:
+            metadata["heartbeat"] = heartbeat
+        metadatas.append(metadata)
+    return {
+        "ids": [entry.id for entry in entries],
+        "embeddings": [[1.0] for _ in entries],
+        "documents": [entry.document_id for entry in entries],
+        "metadatas": metadatas,
+    }
+
+
+def _chunk_records(writes: Sequence[DocumentWrite], batch: int) -> Iterator[dict[str, Any]]:
+    """Upsert arguments for every chunk of `writes`, at most `batch` chunks per call, across documents."""
+    record: dict[str, list[Any]] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+    for write in writes:
+        document = write.document
+        gaps = _gaps_before(document.text, write.chunks)
+        for i, chunk in enumerate(write.chunks):
+            record["ids"].append(_record_id(chunk, document.sha256))
+            record["embeddings"].append(write.vectors[i].tolist())
+            record["documents"].append(chunk.text)
+            record["metadatas"].append(_chunk_metadata(document, chunk, gaps[i]))
+            if len(record["ids"]) == batch:
+                yield record
+                record = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+    if record["ids"]:
+        yield record
+
+
+def _describe_writes(writes: Sequence[DocumentWrite]) -> str:
+    first = writes[0].document.source
+    return f"writing {first}" if len(writes) == 1 else f"writing {first} and {len(writes) - 1} more documents"
 
 
 def _stored_chunk(record_id: str, text: str, metadata: dict[str, Any]) -> StoredChunk:

@@ -79,9 +79,14 @@ def change_corpus(folder: Path, count: int) -> None:
 # --- the CLI in a subprocess ----------------------------------------------------------------------------
 
 
+# The small test corpora would fit in one write; small batches give every run several, so kills land between them.
+WRITE_BATCH_CHUNKS = "6"
+
+
 def clean_environment(**extra: str) -> dict[str, str]:
     ours = ("ASSISTANT_", "RELIABILITY_")
     environment = {key: value for key, value in os.environ.items() if not key.startswith(ours)}
+    environment["ASSISTANT_WRITE_BATCH_CHUNKS"] = WRITE_BATCH_CHUNKS
     environment.update(extra)
     return environment
 

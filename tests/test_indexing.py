@@ -107,6 +107,61 @@ def test_prune_and_remove(tmp_path, make_assistant, fake_embedder):
     assert_exact(assistant)
 
 
+def test_a_batch_of_documents_is_written_with_one_call_of_each_kind(tmp_path, make_assistant, fake_embedder):
+    corpus = tmp_path / "many"
+    corpus.mkdir()
+    for number in range(30):
+        (corpus / f"note-{number:02d}.txt").write_text(f"Note {number} says the door code is {number * 7}.")
+    assistant = make_assistant(fake_embedder)
+    store = assistant.store
+    calls: list[str] = []
+    real_write_op = store._write_op
+
+    def counted(fn, what):
+        calls.append(what)
+        return real_write_op(fn, what)
+
+    store._write_op = counted
+    report = assistant.index_paths([corpus])
+    assert report.count("added") == 30 and report.chunks_written == 30
+    assert len(calls) == 6, calls  # journal, chunks, manifest, generation, old versions, journal: once for all 30
+    (corpus / "note-03.txt").write_text("Note 3 now says the door code is 1234.")
+    (corpus / "note-17.txt").unlink()
+    (corpus / "note-30.txt").write_text("Note 30 is new.")
+    calls.clear()
+    report = assistant.index_paths([corpus], prune=True)
+    assert (report.count("updated"), report.count("added"), report.count("removed")) == (1, 1, 1)
+    assert len(calls) == 6 + 5, calls  # one batch write, then one removal
+    assert_exact(assistant)
+
+
+def test_a_document_the_store_refuses_fails_alone(tmp_path, make_assistant, fake_embedder):
+    from index.errors import StoreError
+
+    corpus = write_corpus(tmp_path / "docs")
+    assistant = make_assistant(fake_embedder)
+    store = assistant.store
+    real_write = store.write_documents
+
+    def refuse_notes(writes, model):
+        if any(write.document.source.endswith("notes.md") for write in writes):
+            raise StoreError("writing notes.md failed: the store refused it")
+        return real_write(writes, model)
+
+    store.write_documents = refuse_notes
+    report = assistant.index_paths([corpus])
+    assert [Path(f.source).name for f in report.failures] == ["notes.md"]
+    assert "refused" in report.failures[0].reason
+    assert report.count("added") == 4
+    assert sorted(Path(d.source).name for d in assistant.sources()) == [
+        "bridge.docx",
+        "latin1.txt",
+        "nato.txt",
+        "page.html",
+    ]
+    assert_exact(assistant)
+
+
 def test_bad_files_are_reported_and_the_rest_is_indexed(tmp_path, make_assistant, fake_embedder, monkeypatch):
     corpus = write_corpus(tmp_path / "docs")
     (corpus / "empty.txt").write_bytes(b"")

@@ -117,9 +117,9 @@ def test_a_first_run_killed_after_a_write_is_finished_by_the_next_run(first_run,
     _assert_clean(index, expected)
 
 
-# Per changed document the run makes 6 writes: journal entry, chunks, manifest (the commit), generation,
-# deletion of the old version, journal entry removed. Points 1-5 cut the first updated document (an appended
-# file whose first chunks keep their ids) at each step; the others land later, and in the prune at the end.
+# Per batch of changed documents the run makes 6 writes: journal entries, chunks, manifest (the commit), generation,
+# deletion of the old versions, journal entries removed. Points 1-5 cut the first batch (it holds an appended file
+# whose first chunks keep their ids) at each step; the others land in later batches, and in the prune at the end.
 UPDATE_POINTS = [1, 2, 3, 4, 5, "half", "prune-3", "last-1"]
 
 
