@@ -25,7 +25,7 @@ class Settings:
     embedding_precision: str = "auto"  # auto | float32 | bfloat16
     device: str = "auto"  # auto | cpu | cuda
     embedding_batch_size: int = 32
-    write_batch_chunks: int = 256  # chunks embedded, then written to Chroma together
+    write_batch_chunks: int = 1024  # chunks embedded, then written to Chroma together
     chunk_size: int = 800  # characters
     chunk_overlap: int = 200  # characters
     max_file_mb: float = 50.0

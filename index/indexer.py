@@ -60,7 +60,7 @@ class Indexer:
         embedder: Embedder,
         chunking: ChunkingSettings = ChunkingSettings(),
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-        batch_chunks: int = 256,
+        batch_chunks: int = 1024,
     ):
         if batch_chunks <= 0:
             raise ValueError(f"batch_chunks must be > 0, got {batch_chunks}")
@@ -108,6 +108,7 @@ class Indexer:
         batch: list[_Pending] = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-writer") as writer:
             writes: list[Future] = []
+            written = 0  # futures at the front of `writes` already reported
             try:
                 for item in items:
                     outcome, pending = self._prepare(item, known)
@@ -123,11 +124,9 @@ class Indexer:
                         writes.extend(self._embed_and_submit(batch, writer, progress))
                         batch = []
                         _raise_if_unavailable(writes)
+                        written = _report_finished(writes, written, report, progress, wait=False)
                 writes.extend(self._embed_and_submit(batch, writer, progress))
-                for future in writes:
-                    for outcome in future.result():
-                        report.outcomes.append(outcome)
-                        progress.file_done(outcome)
+                _report_finished(writes, written, report, progress, wait=True)
             except StoreUnavailable as error:
                 for future in writes:
                     future.cancel()
@@ -206,6 +205,17 @@ class Indexer:
 
 def _written_outcome(pending: _Pending) -> FileOutcome:
     return FileOutcome(pending.document.source, pending.status, chunks_written=len(pending.chunks))
+
+
+def _report_finished(writes: list[Future], first: int, report: IndexReport, progress: Progress, wait: bool) -> int:
+    """Report the outcomes of the writes from `first` on, in order, as far as they are done (all of them when
+    `wait`); returns the index of the first write not reported yet."""
+    while first < len(writes) and (wait or writes[first].done()):
+        for outcome in writes[first].result():
+            report.outcomes.append(outcome)
+            progress.file_done(outcome)
+        first += 1
+    return first
 
 
 def _raise_if_unavailable(writes: list[Future]) -> None:
