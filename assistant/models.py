@@ -19,9 +19,10 @@ class Passage:
     text: str
     page: int | None
     rank: int
-    fused_score: float
+    fused_score: float  # what the passages are ranked by: rank fusion plus the sentence bonus
     dense_score: float | None = None
     lexical_score: float | None = None
+    sentence_score: float | None = None  # share of the question's informative words in its best sentence
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (Chroma) and lexical (BM25) candidates fused by reciprocal rank."""
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) candidates fused by reciprocal rank, then re-ranked with a
+bonus for the passage's best-matching sentence."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import numpy as np
 
 from assistant.lexical import LexicalCache
 from assistant.models import Passage
+from assistant.sentences import best_sentence_coverage
+from assistant.text import tokens
 from index.embedding import Embedder
 from index.store import ChunkStore, StoredChunk
 
@@ -21,6 +24,10 @@ class RetrievalSettings:
     candidates: int = 30
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    # A passage whose single best sentence holds the question's informative words tends to be the one that answers
+    # it, where whole-chunk scores spread over every sentence. Measured on SQuAD (docs/quality.md): recall at 5
+    # 95.2% -> 96.2% (SQuAD 2.0) and 98.9% -> 99.1% (SQuAD 1.1), with a flat optimum from 0.07 to 0.12.
+    sentence_weight: float = 0.08
 
     def __post_init__(self) -> None:
         if self.candidates <= 0:
@@ -58,8 +65,15 @@ class HybridSearch:
                 entry = fused.setdefault(stored.chunk.id, {"stored": stored, "fused": 0.0})
                 entry["fused"] += weight / (RRF_K + rank + 1)
                 entry[kind] = score
-        ordered = sorted(fused.values(), key=lambda entry: entry["fused"], reverse=True)[:k]
-        return [_passage(entry, rank) for rank, entry in enumerate(ordered, start=1)]
+        ordered = sorted(fused.values(), key=lambda entry: entry["fused"], reverse=True)[:wanted]
+        if self.settings.sentence_weight:
+            index = self.lexical.current()
+            question_words = tokens(query)
+            for entry in ordered:
+                entry["sentence"] = best_sentence_coverage(question_words, entry["stored"].chunk.text, index)
+                entry["fused"] += self.settings.sentence_weight * entry["sentence"]
+            ordered.sort(key=lambda entry: entry["fused"], reverse=True)
+        return [_passage(entry, rank) for rank, entry in enumerate(ordered[:k], start=1)]
 
 
 def _passage(entry: dict, rank: int) -> Passage:
@@ -78,4 +92,5 @@ def _passage(entry: dict, rank: int) -> Passage:
         fused_score=entry["fused"],
         dense_score=entry.get("dense"),
         lexical_score=entry.get("lexical"),
+        sentence_score=entry.get("sentence"),
     )

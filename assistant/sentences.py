@@ -63,6 +63,19 @@ def coverage(question_words: list[str], text: str, lexical: LexicalIndex) -> flo
     return sum(lexical.word_weight(word) for word in unique if word in present) / total if total else 0.0
 
 
+def best_sentence_coverage(question_words: list[str], text: str, lexical: LexicalIndex) -> float:
+    """The highest `coverage` of any sentence of `text`."""
+    weights = {word: lexical.word_weight(word) for word in set(question_words)}
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    best = 0.0
+    for span in sentence_spans(text):
+        present = set(tokens(text[span.start : span.end]))
+        best = max(best, sum(weight for word, weight in weights.items() if word in present) / total)
+    return best
+
+
 def score_sentences(
     question: str,
     passages: list[Passage],

@@ -84,6 +84,40 @@ def test_hybrid_retrieval_finds_rare_exact_terms(seeded):
     assert passages[0].fused_score >= passages[-1].fused_score
 
 
+def test_a_passage_whose_one_sentence_holds_the_question_outranks_scattered_words(make_assistant, minilm, tmp_path):
+    from assistant.retrieval import HybridSearch, RetrievalSettings
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "scattered.txt").write_text(
+        "The harbour at Kessel is busy all year. A pilot boards every ship that enters it. "
+        "The eastern side of the bay has shallow water. Old maps call the whole coast a reef. "
+        "Sailors charted the harbour many times, and each pilot knew the eastern channel. "
+        "The reef, the harbour and the pilot station appear on every chart of Kessel.",
+        encoding="utf-8",
+    )
+    (folder / "answer.txt").write_text(
+        "Kessel's museum keeps a collection of ship models and sea charts. "
+        "Ingrid Moss, the first harbour pilot of Kessel, charted the eastern reef in 1902. "
+        "The museum opens at ten on weekdays.",
+        encoding="utf-8",
+    )
+    assistant = make_assistant(minilm)
+    assistant.index_paths([folder])
+    question = "Which harbour pilot charted the eastern reef?"
+    search = HybridSearch(assistant.store, assistant.embedder, assistant._lexical)
+    plain = HybridSearch(
+        assistant.store, assistant.embedder, assistant._lexical, RetrievalSettings(sentence_weight=0.0)
+    )
+    ranked = search.search(question, k=2)
+    assert ranked[0].source.endswith("answer.txt")
+    assert ranked[0].sentence_score == 1.0 and ranked[1].sentence_score < 1.0
+    assert ranked[0].fused_score > ranked[1].fused_score
+    without = plain.search(question, k=2)
+    assert all(p.sentence_score is None for p in without)
+    assert without[0].source.endswith("scattered.txt"), "dense and BM25 alone prefer the scattered words"
+
+
 def test_follow_up_uses_the_conversation(seeded):
     first = seeded.ask("Who built the lighthouse on the north cape?")
     follow = seeded.ask("And when was it built?", history=[Turn(first.question, first.text)])
