@@ -267,6 +267,7 @@ class _BertEncoder:
                 )
             )
         self.fused = fused and _fused_linear_works(device, dtype)
+        self.pad_multiple = 16 if device == "cpu" and dtype == torch.bfloat16 else 1
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=self.max_length)
         self.tokenizer.no_padding()  # encode() pads each batch to its longest text
@@ -284,7 +285,7 @@ class _BertEncoder:
         with torch.inference_mode():
             for first in range(0, len(order), batch_size):
                 picked = order[first : first + batch_size]
-                ids = np.full((len(picked), len(encoded[picked[0]])), self.pad_id, dtype=np.int64)
+                ids = np.full((len(picked), self._padded_length(len(encoded[picked[0]]))), self.pad_id, dtype=np.int64)
                 mask = np.zeros_like(ids)
                 for row, number in enumerate(picked):
                     ids[row, : len(encoded[number])] = encoded[number]
@@ -292,6 +293,13 @@ class _BertEncoder:
                 tensors = (torch.from_numpy(ids).to(self.device), torch.from_numpy(mask).to(self.device))
                 vectors[picked] = self._forward(*tensors).cpu().numpy()
         return _normalized(vectors)
+
+    def _padded_length(self, longest: int) -> int:
+        """In bf16 on a CPU, batches are padded to a multiple of 16 tokens: the attention kernel works in blocks,
+        and the whole encoder took about 10% less time (in float32 it took 3-5% more; docs/benchmarks.md).
+        Padded positions are masked, so the vectors do not change."""
+        multiple = self.pad_multiple
+        return max(longest, min(-(-longest // multiple) * multiple, self.max_length))
 
     def _forward(self, ids: Any, mask: Any) -> Any:
         import torch.nn.functional as F

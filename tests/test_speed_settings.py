@@ -101,6 +101,19 @@ def test_builtin_encoder_equals_sentence_transformers(float32_embedder):
     assert np.allclose(float32_embedder.embed_query(QUESTIONS[0]), reference.embed_query(QUESTIONS[0]), atol=1e-5)
 
 
+def test_padding_bf16_batches_to_16_tokens_leaves_the_vectors_alone():
+    embedder = Embedder(EmbedderSettings(precision="bfloat16", device="cpu"))
+    embedder.warm_up()
+    encoder = embedder._model
+    assert encoder.pad_multiple == 16
+    texts = [*PASSAGES, "A short one.", "word " * 400]
+    assert {encoder._padded_length(n) for n in (1, 16, 17, 250, 256)} == {16, 32, 256}
+    padded = embedder.embed_documents(texts)
+    encoder.pad_multiple = 1
+    plain = embedder.embed_documents(texts)
+    assert np.min(np.sum(padded * plain, axis=1)) > 0.9999
+
+
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
 def test_precision_setting_is_honoured(precision):
     import torch
