@@ -12,7 +12,7 @@ from assistant.citations import CitationBuilder, QuoteChecker
 from assistant.errors import NotFound
 from assistant.extractive import ExtractiveSettings, evidence_score, extractive_answer
 from assistant.followup import expand_with_history
-from assistant.lexical import LexicalCache
+from assistant.lexical_cache import LexicalCache
 from assistant.models import Answer, Passage, Turn
 from assistant.retrieval import HybridSearch
 from assistant.sentences import ScoredSentence, score_sentences

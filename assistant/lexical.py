@@ -4,38 +4,31 @@ A LexicalIndex never changes once built: an update (documents added, changed or 
 shares the unchanged parts, so a search running meanwhile in another thread sees one consistent state. Chunks
 live in segments (those added together), each a chunk-by-word matrix of counts in column form; BM25 is computed
 at query time from the current document frequencies (scores equal bm25s' "lucene" method, k1 1.5, b 0.75), so
-adding or removing a document never rescores the others. On an on-disk index the segments are saved in
-`<index folder>/assistant-lexical/<collection>/`, so a new process loads them instead of re-reading every chunk.
+adding or removing a document never rescores the others. Saving and loading: assistant/lexical_files.py;
+keeping it in step with a store: assistant/lexical_cache.py.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import secrets
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 
 from assistant.text import tokens
 from index.identity import sha256_text
 from index.models import Chunk
-from index.store import ChunkStore, StoredChunk
+from index.store import StoredChunk
 
 K1, B = 1.5, 0.75
-FORMAT = 1
-FOLDER = "assistant-lexical"
 COMPACT_SEGMENTS, COMPACT_DEAD_SHARE = 8, 0.3
-FETCH_ONE_BY_ONE = 32  # up to this many changed documents are read from the store one by one, else in one pass
 
 
 @dataclass(frozen=True)
-class _Segment:
+class Segment:
     """Chunks added together: a row per chunk (see _row) and their word counts by word id, in column form:
     the chunks holding word t are indices[indptr[t]:indptr[t + 1]], data holds the counts."""
 
@@ -61,7 +54,7 @@ class LexicalIndex:
 
     vocabulary: dict[str, int] = field(default_factory=dict)
     df: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    segments: tuple[_Segment, ...] = ()
+    segments: tuple[Segment, ...] = ()
     alive: tuple[np.ndarray, ...] = ()
     documents: dict[str, str] = field(default_factory=dict)
     places: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict)  # document -> (segment, rows)
@@ -168,7 +161,7 @@ class LexicalIndex:
             self,
             segments=(segment,),
             alive=(np.ones(len(rows), dtype=bool),),
-            places=_places([segment]),
+            places=document_places([segment]),
         )
 
     def _with_segment(self, chunks: list[StoredChunk]) -> LexicalIndex:
@@ -192,7 +185,7 @@ class LexicalIndex:
         df[: len(self.df)] = self.df
         df += np.diff(segment.indptr)
         places = dict(self.places)
-        places.update(_places([segment], first=len(self.segments)))
+        places.update(document_places([segment], first=len(self.segments)))
         return replace(
             self,
             vocabulary=vocabulary,
@@ -208,7 +201,7 @@ class LexicalIndex:
         return math.log(1 + (self.count - df + 0.5) / (df + 0.5))
 
     @staticmethod
-    def _scores(segment: _Segment, ids: list[int], weights: list[float], average: float) -> np.ndarray:
+    def _scores(segment: Segment, ids: list[int], weights: list[float], average: float) -> np.ndarray:
         scores = np.zeros(len(segment.rows), dtype=np.float32)
         indptr, indices, data = segment.indptr, segment.indices, segment.data
         for term, weight in zip(ids, weights, strict=True):
@@ -231,127 +224,29 @@ def _stored(row: list) -> StoredChunk:
     return StoredChunk(Chunk(chunk_id, document_id, ordinal, start, end, text, page), source, title, sha256, gap_before)
 
 
-def _places(segments: list[_Segment], first: int = 0) -> dict[str, tuple[int, np.ndarray]]:
-    places: dict[str, list[int]] = {}
-    numbers: dict[str, int] = {}
-    for number, segment in enumerate(segments, start=first):
+def document_places(
+    segments: Sequence[Segment], alive: Sequence[np.ndarray] | None = None, first: int = 0
+) -> dict[str, tuple[int, np.ndarray]]:
+    """Where each document's live chunks are: (segment number, row positions). A document's live chunks are all
+    in one segment (those written together); the rows of its earlier versions, dead, are left out."""
+    places: dict[str, tuple[int, list[int]]] = {}
+    for number, segment in enumerate(segments):
         for position, row in enumerate(segment.rows):
-            places.setdefault(row[1], []).append(position)
-            numbers[row[1]] = number
-    return {doc_id: (numbers[doc_id], np.asarray(rows)) for doc_id, rows in places.items()}
+            if alive is None or alive[number][position]:
+                places.setdefault(row[1], (first + number, []))[1].append(position)
+    return {doc_id: (number, np.asarray(rows)) for doc_id, (number, rows) in places.items()}
 
 
 def _segment(
     rows: list[list], chunks: np.ndarray, words: np.ndarray, counts: np.ndarray, width: int, lengths: np.ndarray
-) -> _Segment:
+) -> Segment:
     """A segment from its (chunk, word id, count) entries."""
     order = np.lexsort((chunks, words))
     indptr = np.zeros(width + 1, dtype=np.int64)
     np.cumsum(np.bincount(words, minlength=width), out=indptr[1:])
     indices = chunks[order].astype(np.int32)
-    return _Segment(_new_name(), rows, indptr, indices, counts[order].astype(np.float32), lengths)
+    return Segment(_new_name(), rows, indptr, indices, counts[order].astype(np.float32), lengths)
 
 
 def _new_name() -> str:
     return f"segment-{secrets.token_hex(8)}"
-
-
-# --- saving beside the index ---------------------------------------------------------------------------------
-
-
-def save(index: LexicalIndex, folder: Path) -> None:
-    """Write the segments not yet in `folder`, then the vocabulary and the state (atomically, state last)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for segment in index.segments:
-        if not (folder / f"{segment.name}.npz").exists():
-            _write_atomically(folder / f"{segment.name}.rows.json", json.dumps(segment.rows).encode())
-            with open(folder / f".{segment.name}.npz.tmp", "wb") as handle:
-                arrays = {"indptr": segment.indptr, "indices": segment.indices, "data": segment.data}
-                np.savez(handle, **arrays, lengths=segment.lengths)
-            os.replace(folder / f".{segment.name}.npz.tmp", folder / f"{segment.name}.npz")
-    words = sorted(index.vocabulary, key=index.vocabulary.__getitem__)
-    _write_atomically(folder / "vocabulary.json", json.dumps(words).encode())
-    previous = _read_state(folder)
-    state = {"format": FORMAT, "documents": index.documents, "segments": [s.name for s in index.segments]}
-    _write_atomically(folder / "state.json", json.dumps(state).encode())
-    for name in set(previous.get("segments", [])) - set(state["segments"]):
-        for suffix in (".npz", ".rows.json"):
-            (folder / f"{name}{suffix}").unlink(missing_ok=True)
-
-
-def load(folder: Path) -> LexicalIndex | None:
-    """The index saved in `folder`, or None when there is none (or it cannot be read)."""
-    try:
-        state = _read_state(folder)
-        if state.get("format") != FORMAT:
-            return None
-        words = json.loads((folder / "vocabulary.json").read_text())
-        segments = []
-        for name in state["segments"]:
-            with np.load(folder / f"{name}.npz") as saved:
-                arrays = [saved[key] for key in ("indptr", "indices", "data", "lengths")]
-            rows = json.loads((folder / f"{name}.rows.json").read_text())
-            segments.append(_Segment(name, rows, *arrays))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    documents: dict[str, str] = state["documents"]
-    vocabulary = {word: number for number, word in enumerate(words)}
-    alive = tuple(np.asarray([documents.get(row[1]) == row[8] for row in s.rows], dtype=bool) for s in segments)
-    df = np.zeros(len(vocabulary), dtype=np.int64)
-    total_length, count = 0.0, 0
-    for segment, mask in zip(segments, alive, strict=True):
-        chunks, words, _ = segment.entries()
-        df[: segment.width] += np.bincount(words[mask[chunks]], minlength=segment.width)
-        total_length += float(segment.lengths[mask].sum())
-        count += int(mask.sum())
-    places = {doc_id: where for doc_id, where in _places(segments).items() if doc_id in documents}
-    return LexicalIndex(vocabulary, df, tuple(segments), alive, documents, places, total_length, count)
-
-
-def _read_state(folder: Path) -> dict:
-    try:
-        return json.loads((folder / "state.json").read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-
-
-class LexicalCache:
-    """Keeps the LexicalIndex of one store up to date (and saved beside an on-disk index)."""
-
-    def __init__(self, store: ChunkStore, persist: bool = True):
-        self._store = store
-        self._lock = threading.Lock()
-        self._generation: int | None = None
-        self._index: LexicalIndex | None = None
-        settings = store.settings
-        self.folder = Path(settings.path).expanduser() / FOLDER / settings.collection
-        self._persist = persist and not settings.host
-
-    def current(self) -> LexicalIndex:
-        generation = self._store.generation()
-        with self._lock:
-            if self._index is not None and generation == self._generation:
-                return self._index
-            visible = {doc.id: doc.sha256 for doc in self._store.documents().values()}
-            previous = self._index
-            if previous is None:
-                previous = (load(self.folder) if self._persist else None) or LexicalIndex()
-            index = previous.updated(visible, self._fetch)
-            if self._persist and index is not previous:
-                try:
-                    save(index, self.folder)
-                except OSError:
-                    pass  # a read-only index still answers; the next process rebuilds
-            self._index, self._generation = index, generation
-            return index
-
-    def _fetch(self, document_ids: set[str]) -> Iterable[StoredChunk]:
-        if len(document_ids) <= FETCH_ONE_BY_ONE:
-            return [stored for doc_id in sorted(document_ids) for stored in self._store.iter_chunks(doc_id)]
-        return [stored for stored in self._store.iter_chunks() if stored.chunk.document_id in document_ids]

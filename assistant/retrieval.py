@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.lexical import LexicalCache
+from assistant.lexical_cache import LexicalCache
 from assistant.models import Passage
 from assistant.sentences import best_sentence_coverage
 from assistant.text import tokens

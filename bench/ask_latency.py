@@ -221,7 +221,7 @@ def timed_asks(assistant, questions: list[str]) -> dict:
 def measure(size: int, embedder, questions: list[str], warm: int = 5) -> dict:
     """Open the collection, time the lexical index (rebuilt and loaded), then ask the questions."""
     from assistant import Assistant, Settings
-    from assistant.lexical import LexicalCache
+    from assistant.lexical_cache import LexicalCache
 
     folder = collection_folder(size)
     started = time.perf_counter()

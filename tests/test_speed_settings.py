@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from assistant.lexical import LexicalCache, LexicalIndex, load, save
+from assistant.lexical import LexicalIndex
+from assistant.lexical_cache import LexicalCache
+from assistant.lexical_files import load, save
 from assistant.settings import Settings
 from index.embedding import Embedder, EmbedderSettings, cpu_supports_fast_bf16, resolve_precision
 from index.identity import make_document
@@ -253,6 +256,29 @@ def test_bm25_updates_and_saved_copies_equal_a_fresh_build(tmp_path):
         for question in QUESTIONS:
             assert results(loaded, question) == results(index, question)
     assert len({p.name for p in (tmp_path / "lexical").glob("segment-*.npz")}) == len(index.segments)
+
+
+def test_a_saved_index_with_an_updated_document_finds_its_current_chunks(tmp_path):
+    def version(texts: list[str]) -> list[StoredChunk]:
+        chunks = stored_chunks(texts, "notes")
+        return [replace(stored, gap_before=" " if stored.chunk.ordinal else "") for stored in chunks]
+
+    old, new = version(PASSAGES[:3]), version(PASSAGES[3:5])
+    other = version(PASSAGES[6:16])  # enough live chunks that the update is not compacted away
+    other = [replace(s, chunk=replace(s.chunk, document_id="other")) for s in other]
+    index = LexicalIndex.build(old + other)
+    index = index.updated(
+        {"other": other[0].document_sha256, new[0].chunk.document_id: new[0].document_sha256}, lambda names: new
+    )
+    assert len(index.segments) == 2  # the old version's rows stay, dead, in the first segment
+    save(index, tmp_path / "lexical")
+    loaded = load(tmp_path / "lexical")
+    assert loaded is not None
+    assert loaded.document_text(new[0].chunk.document_id) == " ".join(PASSAGES[3:5])
+    emptied = loaded.updated({"other": other[0].document_sha256}, lambda names: [])
+    assert emptied.count == len(other)
+    assert not emptied.search("Marie Curie Nobel", 5) and not emptied.search("Eiffel Tower", 5)
+    assert emptied.search("Everest metres", 5)
 
 
 def test_lexical_cache_follows_the_store_and_is_reused_by_a_new_process(make_assistant, fake_embedder, tmp_path):
