@@ -14,7 +14,7 @@ from assistant.extractive import ExtractiveSettings, evidence_score, extractive_
 from assistant.followup import expand_with_history
 from assistant.lexical_cache import LexicalCache
 from assistant.models import Answer, Passage, Turn
-from assistant.retrieval import HybridSearch
+from assistant.retrieval import HybridSearch, RetrievalSettings
 from assistant.sentences import ScoredSentence, score_sentences
 from assistant.settings import Settings
 from index.embedding import Embedder
@@ -139,7 +139,8 @@ class Assistant:
         """The k best passages for `query`; pass its embedding when it is already known."""
         store = self.store
         assert self._lexical is not None
-        return HybridSearch(store, self.embedder, self._lexical).search(query, k, vector)
+        settings = RetrievalSettings(sentence_weight=self.settings.sentence_bonus)
+        return HybridSearch(store, self.embedder, self._lexical, settings).search(query, k, vector)
 
     def gather(self, query: str, k: int) -> tuple[list[Passage], list[ScoredSentence], float]:
         """Passages for the query, their sentences best first, and the evidence that they answer it."""

@@ -30,6 +30,7 @@ class Settings:
     chunk_overlap: int = 200  # characters
     max_file_mb: float = 50.0
     top_k: int = 5  # passages given to the answerer
+    sentence_bonus: float = 0.08  # re-ranking weight of a passage's best-matching sentence (0 = fusion alone)
     chat_model: str = ""  # e.g. "ollama:llama3.1" or "openai:gpt-4o-mini"; empty = extractive answers
     chat_base_url: str = ""  # an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1
     chat_api_key: str = ""
@@ -39,6 +40,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.top_k <= 0:
             raise ValueError(f"top_k must be > 0, got {self.top_k}")
+        if self.sentence_bonus < 0:
+            raise ValueError(f"sentence_bonus must be >= 0, got {self.sentence_bonus}")
         if self.write_batch_chunks <= 0:
             raise ValueError(f"write_batch_chunks must be > 0, got {self.write_batch_chunks}")
         if self.max_file_mb <= 0:

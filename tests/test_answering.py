@@ -85,8 +85,6 @@ def test_hybrid_retrieval_finds_rare_exact_terms(seeded):
 
 
 def test_a_passage_whose_one_sentence_holds_the_question_outranks_scattered_words(make_assistant, minilm, tmp_path):
-    from assistant.retrieval import HybridSearch, RetrievalSettings
-
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "scattered.txt").write_text(
@@ -105,15 +103,11 @@ def test_a_passage_whose_one_sentence_holds_the_question_outranks_scattered_word
     assistant = make_assistant(minilm)
     assistant.index_paths([folder])
     question = "Which harbour pilot charted the eastern reef?"
-    search = HybridSearch(assistant.store, assistant.embedder, assistant._lexical)
-    plain = HybridSearch(
-        assistant.store, assistant.embedder, assistant._lexical, RetrievalSettings(sentence_weight=0.0)
-    )
-    ranked = search.search(question, k=2)
+    ranked = assistant.retrieve(question, k=2)
     assert ranked[0].source.endswith("answer.txt")
     assert ranked[0].sentence_score == 1.0 and ranked[1].sentence_score < 1.0
     assert ranked[0].fused_score > ranked[1].fused_score
-    without = plain.search(question, k=2)
+    without = make_assistant(minilm, sentence_bonus=0.0).retrieve(question, k=2)  # the same index, fusion alone
     assert all(p.sentence_score is None for p in without)
     assert without[0].source.endswith("scattered.txt"), "dense and BM25 alone prefer the scattered words"
 

@@ -17,6 +17,7 @@ _SETTINGS_FLAGS = (
     "chunk_size",
     "chunk_overlap",
     "decline_threshold",
+    "sentence_bonus",
 )
 
 
@@ -37,6 +38,7 @@ def add_eval_command(subparsers: Any) -> None:
     parser.add_argument("--chunk-size", type=int, help="characters per chunk")
     parser.add_argument("--chunk-overlap", type=int, help="characters shared by neighbouring chunks")
     parser.add_argument("--decline-threshold", type=float, help="evidence below which the answerer declines")
+    parser.add_argument("--sentence-bonus", type=float, help="re-ranking weight of a passage's best sentence")
     # Also accepted before the sub-command; SUPPRESS keeps a value given there.
     parser.add_argument("--chat-model", default=argparse.SUPPRESS, help="LangChain chat model (default extractive)")
 

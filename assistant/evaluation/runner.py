@@ -110,5 +110,13 @@ def ask_one(assistant: Assistant, question: EvalQuestion, texts: dict[str, str])
 
 
 def _config(settings: Settings) -> dict[str, Any]:
-    names = ("embedding_model", "chunk_size", "chunk_overlap", "top_k", "chat_model", "decline_threshold")
+    names = (
+        "embedding_model",
+        "chunk_size",
+        "chunk_overlap",
+        "top_k",
+        "sentence_bonus",
+        "chat_model",
+        "decline_threshold",
+    )
     return {name: getattr(settings, name) for name in names}
