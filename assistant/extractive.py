@@ -78,7 +78,7 @@ def extractive_answer(
     for sentence in choose_sentences(scored, settings):
         citation = builder.cite(sentence.passage, sentence.start, sentence.end, sentence.score)
         if citation is not None:
-            parts.append(f"{sentence.text} [{citation.n}]")
+            parts.append(f"{' '.join(sentence.text.split())} [{citation.n}]")  # line breaks and indents: one space
     if not parts:
         return Answer(question, NOT_FOUND, [], passages, answered=False, query=query, evidence=evidence)
     return Answer(question, " ".join(parts), builder.citations, passages, answered=True, query=query, evidence=evidence)

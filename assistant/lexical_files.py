@@ -11,7 +11,7 @@ import numpy as np
 
 from assistant.lexical import LexicalIndex, Segment, document_places
 
-FORMAT = 1
+FORMAT = 2  # 2: identifiers also indexed by their underscore-separated parts
 FOLDER = "assistant-lexical"
 
 

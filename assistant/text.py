@@ -33,5 +33,13 @@ def stem(word: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-cased, stemmed content words of `text`, stopwords removed."""
-    return [stem(word) for word in _WORD.findall(text.lower()) if word not in STOPWORDS]
+    """Lower-cased, stemmed content words of `text`, stopwords removed. An identifier joined by underscores
+    (`ASSISTANT_CHAT_MODEL`, `max_file_mb`) counts as itself and as each of its parts, so that technical text
+    answers questions asked in plain words."""
+    found = []
+    for word in _WORD.findall(text.lower()):
+        if word not in STOPWORDS:
+            found.append(stem(word))
+        if "_" in word:
+            found.extend(stem(part) for part in word.split("_") if part and part not in STOPWORDS)
+    return found

@@ -236,6 +236,18 @@ def test_bm25_scores_equal_bm25s():
         assert len(index.search(question, len(PASSAGES))) == int(np.sum(expected > 0))
 
 
+def test_identifiers_are_found_by_their_parts_and_whole():
+    from assistant.text import tokens
+
+    assert tokens("Set UPLOAD_SIZE_LIMIT now") == ["set", "upload_size_limit", "upload", "size", "limit", "now"]
+    chunks = stored_chunks(
+        ["Set `UPLOAD_SIZE_LIMIT` in the config file.", "Uploads are listed on the dashboard page."], "manual"
+    )
+    index = LexicalIndex.build(chunks)
+    assert index.search("upload size limit", 2)[0][0].chunk.text.startswith("Set `UPLOAD_SIZE_LIMIT`")
+    assert index.search("UPLOAD_SIZE_LIMIT", 2)[0][0].chunk.text.startswith("Set `UPLOAD_SIZE_LIMIT`")
+
+
 def test_bm25_updates_and_saved_copies_equal_a_fresh_build(tmp_path):
     documents = by_document(
         [chunk for n in range(8) for chunk in stored_chunks(PASSAGES[n * 2 : n * 2 + 2] + [f"appendix {n}"], f"d{n}")]
