@@ -217,7 +217,7 @@ def test_cli_ask_json(seeded, capsys):
     assert status == 0 and data["answered"] is True
     citation = data["citations"][0]
     assert {"n", "document_id", "source", "start", "end", "quote", "page", "score"} <= set(citation)
-    assert {"dense_score", "lexical_score", "fused_score", "rank"} <= set(data["passages"][0])
+    assert {"dense_score", "lexical_score", "sentence_score", "fused_score", "rank"} <= set(data["passages"][0])
     text = Path(citation["source"]).read_text(encoding="utf-8")
     assert text[citation["start"] : citation["end"]] == citation["quote"]
 
