@@ -302,6 +302,12 @@ class _BertEncoder:
         return max(longest, min(-(-longest // multiple) * multiple, self.max_length))
 
     def _forward(self, ids: Any, mask: Any) -> Any:
+        weights = mask.unsqueeze(-1).float()
+        states = self.hidden_states(ids, mask)
+        return (states.float() * weights).sum(1) / weights.sum(1).clamp(min=1e-9)  # mean pooling in float32
+
+    def hidden_states(self, ids: Any, mask: Any) -> Any:
+        """The last layer's token states (batch, length, width) of token ids under an attention mask."""
         import torch.nn.functional as F
 
         batch, length = ids.shape
@@ -317,8 +323,7 @@ class _BertEncoder:
             x = F.layer_norm(attended, (width,), norm1_w, norm1_b, eps=self.eps)
             hidden = linear(x, up_w, up_b, gelu=True)
             x = F.layer_norm(linear(hidden, down_w, down_b, residual=x), (width,), norm2_w, norm2_b, eps=self.eps)
-        weights = mask.unsqueeze(-1).float()
-        return (x.float() * weights).sum(1) / weights.sum(1).clamp(min=1e-9)  # mean pooling in float32
+        return x
 
 
 def _linear(x: Any, weight: Any, bias: Any, gelu: bool = False, residual: Any = None) -> Any:
