@@ -23,6 +23,7 @@ from index.models import Chunk, Document, FileOutcome, IndexReport
 from index.store import ChunkStore, DocumentWrite
 
 DEFAULT_MAX_FILE_BYTES = 50_000_000
+MAX_QUEUED_WRITES = 2  # embedded batches waiting for the writer
 
 
 class Progress(Protocol):
@@ -124,9 +125,10 @@ class Indexer:
                         writes.extend(self._embed_and_submit(batch, writer, progress))
                         batch = []
                         _raise_if_unavailable(writes)
-                        written = _report_finished(writes, written, report, progress, wait=False)
+                        # Waiting here when writes fall behind keeps at most a few embedded batches in memory.
+                        written = _report_finished(writes, written, report, progress, pending=MAX_QUEUED_WRITES)
                 writes.extend(self._embed_and_submit(batch, writer, progress))
-                _report_finished(writes, written, report, progress, wait=True)
+                _report_finished(writes, written, report, progress)
             except StoreUnavailable as error:
                 for future in writes:
                     future.cancel()
@@ -207,10 +209,12 @@ def _written_outcome(pending: _Pending) -> FileOutcome:
     return FileOutcome(pending.document.source, pending.status, chunks_written=len(pending.chunks))
 
 
-def _report_finished(writes: list[Future], first: int, report: IndexReport, progress: Progress, wait: bool) -> int:
-    """Report the outcomes of the writes from `first` on, in order, as far as they are done (all of them when
-    `wait`); returns the index of the first write not reported yet."""
-    while first < len(writes) and (wait or writes[first].done()):
+def _report_finished(
+    writes: list[Future], first: int, report: IndexReport, progress: Progress, pending: int = 0
+) -> int:
+    """Report the outcomes of the writes from `first` on, in order, as far as they are done, waiting until at most
+    `pending` remain unreported; returns the index of the first write not reported yet."""
+    while first < len(writes) and (len(writes) - first > pending or writes[first].done()):
         for outcome in writes[first].result():
             report.outcomes.append(outcome)
             progress.file_done(outcome)

@@ -135,6 +135,40 @@ def test_a_batch_of_documents_is_written_with_one_call_of_each_kind(tmp_path, ma
     assert_exact(assistant)
 
 
+def test_embedding_waits_when_the_writer_falls_behind(tmp_path, make_assistant, fake_embedder):
+    import time
+
+    from index.indexer import MAX_QUEUED_WRITES
+
+    corpus = tmp_path / "many"
+    corpus.mkdir()
+    for number in range(24):
+        (corpus / f"note-{number:02d}.txt").write_text(f"Note {number} says the door code is {number * 7}.")
+    assistant = make_assistant(fake_embedder, write_batch_chunks=2)
+    store = assistant.store
+    written, behind = [], []
+    real_write, real_embed = store.write_documents, fake_embedder.embed_documents
+
+    def slow_write(writes, model):
+        time.sleep(0.05)
+        real_write(writes, model)
+        written.append(len(writes))
+
+    def embed(texts):
+        behind.append(len(behind) - len(written))  # batches embedded before this one and not yet written
+        return real_embed(texts)
+
+    store.write_documents = slow_write
+    fake_embedder.embed_documents = embed
+    try:
+        report = assistant.index_paths([corpus])
+    finally:
+        del fake_embedder.embed_documents
+    assert report.count("added") == 24 and sum(written) == 24
+    assert len(behind) == 12 and max(behind) <= MAX_QUEUED_WRITES + 1, behind
+    assert max(behind) >= 2, "the writer did fall behind, so the limit was what held the embedder back"
+
+
 def test_a_document_the_store_refuses_fails_alone(tmp_path, make_assistant, fake_embedder):
     from index.errors import StoreError
 
