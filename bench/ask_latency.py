@@ -27,6 +27,7 @@ import numpy as np
 
 COLLECTION = "bench"
 CHUNKS_PER_DOCUMENT = 100
+WRITE_BATCH_DOCUMENTS = 10
 CHUNK_CHARACTERS = 700
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
@@ -79,6 +80,7 @@ def generated_document(number: int, count: int, sentences: list[str], vectors: n
 def ensure_collection(size: int, embedder, rebuild: bool = False) -> dict:
     """Build the collection of `size` chunks unless a complete one is there; returns its build record."""
     from assistant import Assistant, Settings
+    from index.store import DocumentWrite
 
     folder = collection_folder(size)
     record_path = folder / "bench-collection.json"
@@ -99,12 +101,14 @@ def ensure_collection(size: int, embedder, rebuild: bool = False) -> dict:
         while total < size:
             started, block = time.perf_counter(), 0
             while total < size and block < max(1000, size // 10):
-                keep = min(CHUNKS_PER_DOCUMENT, size - total)
-                document, chunks, rows = generated_document(number, keep, sentences, vectors, rng)
-                store.write_document(document, chunks, rows, embedder.model_id)
-                total += keep
-                block += keep
-                number += 1
+                batch = []  # 10 documents of 100 chunks per write, as the indexer writes its batches
+                while total < size and len(batch) < WRITE_BATCH_DOCUMENTS:
+                    keep = min(CHUNKS_PER_DOCUMENT, size - total)
+                    batch.append(DocumentWrite(*generated_document(number, keep, sentences, vectors, rng)))
+                    total += keep
+                    block += keep
+                    number += 1
+                store.write_documents(batch, embedder.model_id)
             seconds = time.perf_counter() - started
             writes.append({"collection_chunks": total, "chunks_per_s": block / seconds, "load": common.load()})
             print(f"  {total:,} chunks ({block / seconds:.0f} chunks/s written)", file=sys.stderr, flush=True)
