@@ -9,7 +9,7 @@ import numpy as np
 
 from assistant.lexical_cache import LexicalCache
 from assistant.models import Passage
-from assistant.sentences import best_sentence_coverage
+from assistant.sentences import WordCoverage
 from assistant.text import tokens
 from index.embedding import Embedder
 from index.store import ChunkStore, StoredChunk
@@ -67,10 +67,9 @@ class HybridSearch:
                 entry[kind] = score
         ordered = sorted(fused.values(), key=lambda entry: entry["fused"], reverse=True)[:wanted]
         if self.settings.sentence_weight:
-            index = self.lexical.current()
-            question_words = tokens(query)
+            question_coverage = WordCoverage(tokens(query), self.lexical.current())
             for entry in ordered:
-                entry["sentence"] = best_sentence_coverage(question_words, entry["stored"].chunk.text, index)
+                entry["sentence"] = question_coverage.best_sentence(entry["stored"].chunk.text)
                 entry["fused"] += self.settings.sentence_weight * entry["sentence"]
             ordered.sort(key=lambda entry: entry["fused"], reverse=True)
         return [_passage(entry, rank) for rank, entry in enumerate(ordered[:k], start=1)]

@@ -53,27 +53,27 @@ def passage_sentences(passages: list[Passage], distinct: bool = True) -> list[tu
     return found
 
 
+class WordCoverage:
+    """Share of a question's informative (IDF-weighted) words that appear in a text; the weights are read once."""
+
+    def __init__(self, question_words: list[str], lexical: LexicalIndex):
+        self.weights = {word: lexical.word_weight(word) for word in set(question_words)}
+        self.total = sum(self.weights.values())
+
+    def of(self, text: str) -> float:
+        if not self.total:
+            return 0.0
+        present = set(tokens(text))
+        return sum(weight for word, weight in self.weights.items() if word in present) / self.total
+
+    def best_sentence(self, text: str) -> float:
+        """The highest coverage of any sentence of `text`."""
+        return max((self.of(text[span.start : span.end]) for span in sentence_spans(text)), default=0.0)
+
+
 def coverage(question_words: list[str], text: str, lexical: LexicalIndex) -> float:
     """Share of the question's informative weight whose words appear in `text`."""
-    if not question_words:
-        return 0.0
-    present = set(tokens(text))
-    unique = set(question_words)
-    total = sum(lexical.word_weight(word) for word in unique)
-    return sum(lexical.word_weight(word) for word in unique if word in present) / total if total else 0.0
-
-
-def best_sentence_coverage(question_words: list[str], text: str, lexical: LexicalIndex) -> float:
-    """The highest `coverage` of any sentence of `text`."""
-    weights = {word: lexical.word_weight(word) for word in set(question_words)}
-    total = sum(weights.values())
-    if not total:
-        return 0.0
-    best = 0.0
-    for span in sentence_spans(text):
-        present = set(tokens(text[span.start : span.end]))
-        best = max(best, sum(weight for word, weight in weights.items() if word in present) / total)
-    return best
+    return WordCoverage(question_words, lexical).of(text)
 
 
 def score_sentences(
@@ -93,10 +93,10 @@ def score_sentences(
         dense = vectors[1:] @ vectors[0]
     else:
         dense = np.zeros(len(texts))
-    question_words = tokens(question)
+    question_coverage = WordCoverage(tokens(question), lexical)
     scored = []
     for (passage, start, end), text, similarity in zip(candidates, texts, np.asarray(dense, dtype=float), strict=False):
-        cover = coverage(question_words, text, lexical)
+        cover = question_coverage.of(text)
         score = (
             weights.dense * float(similarity)
             + weights.coverage * cover

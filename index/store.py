@@ -221,10 +221,6 @@ class ChunkStore:
         with self._conn.writing():
             yield
 
-    def write_document(self, document: Document, chunks: Sequence[Chunk], vectors: np.ndarray, model: str) -> None:
-        """Write a document's chunks, then make them visible, then drop its previous version."""
-        self.write_documents([DocumentWrite(document, chunks, vectors)], model)
-
     def write_documents(self, writes: Sequence[DocumentWrite], model: str) -> None:
         """Write several documents with one Chroma call of each kind: every chunk first, then the manifest
         entries that make them visible (the commit), then the deletion of their previous versions."""

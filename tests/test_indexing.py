@@ -33,6 +33,14 @@ def write_corpus(folder: Path) -> Path:
     return folder
 
 
+def write_notes(folder: Path, count: int) -> Path:
+    """`count` one-line notes, one chunk each."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for number in range(count):
+        (folder / f"note-{number:02d}.txt").write_text(f"Note {number} says the door code is {number * 7}.")
+    return folder
+
+
 def all_chunks(store: ChunkStore) -> list:
     return list(store.iter_chunks())
 
@@ -108,10 +116,7 @@ def test_prune_and_remove(tmp_path, make_assistant, fake_embedder):
 
 
 def test_a_batch_of_documents_is_written_with_one_call_of_each_kind(tmp_path, make_assistant, fake_embedder):
-    corpus = tmp_path / "many"
-    corpus.mkdir()
-    for number in range(30):
-        (corpus / f"note-{number:02d}.txt").write_text(f"Note {number} says the door code is {number * 7}.")
+    corpus = write_notes(tmp_path / "many", 30)
     assistant = make_assistant(fake_embedder)
     store = assistant.store
     calls: list[str] = []
@@ -140,10 +145,7 @@ def test_embedding_waits_when_the_writer_falls_behind(tmp_path, make_assistant, 
 
     from index.indexer import MAX_QUEUED_WRITES
 
-    corpus = tmp_path / "many"
-    corpus.mkdir()
-    for number in range(24):
-        (corpus / f"note-{number:02d}.txt").write_text(f"Note {number} says the door code is {number * 7}.")
+    corpus = write_notes(tmp_path / "many", 24)
     assistant = make_assistant(fake_embedder, write_batch_chunks=2)
     store = assistant.store
     written, behind = [], []
