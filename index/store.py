@@ -28,6 +28,10 @@ _PAGE_SIZE = 2000
 _DELETE_CLAUSES = 500  # documents per delete call: keeps the SQL Chroma builds small
 T = TypeVar("T")
 _CHUNKS_CONFIG: dict[str, Any] = {"configuration": {"hnsw": {"space": "cosine"}}}
+# A chunk's text is kept in its metadata, not as the Chroma document: Chroma builds a full-text (trigram) index of
+# documents that the assistant never uses (its lexical search is its own BM25), and which cost half of every chunk
+# write and a third of the folder (docs/benchmarks.md).
+TEXT_KEY = "text"
 
 
 @dataclass(frozen=True)
@@ -124,8 +128,8 @@ class ChunkStore:
                 "searching the index",
             )
             hits = [
-                (_stored_chunk(chunk_id, text, metadata), 1.0 - float(distance))
-                for chunk_id, text, metadata, distance in zip(
+                (_stored_chunk(chunk_id, document, metadata), 1.0 - float(distance))
+                for chunk_id, document, metadata, distance in zip(
                     result["ids"][0],
                     result["documents"][0],
                     result["metadatas"][0],
@@ -154,9 +158,9 @@ class ChunkStore:
                 ),
                 "reading the index",
             )
-            for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=False):
+            for chunk_id, document, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=False):
                 if visible.get(metadata["document_id"]) == metadata["sha256"]:
-                    yield _stored_chunk(chunk_id, text, metadata)
+                    yield _stored_chunk(chunk_id, document, metadata)
             if len(page["ids"]) < _PAGE_SIZE:
                 return
             offset += _PAGE_SIZE
@@ -204,8 +208,8 @@ class ChunkStore:
                     ),
                     "reading the index",
                 )
-                for record_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=False):
-                    records[record_id] = (text, dict(metadata or {}))
+                rows = zip(page["ids"], page["documents"], page["metadatas"], strict=False)
+                records.update((record_id, _text_and_metadata(text, metadata)) for record_id, text, metadata in rows)
                 if len(page["ids"]) < _PAGE_SIZE:
                     break
                 offset += _PAGE_SIZE
@@ -249,7 +253,6 @@ class ChunkStore:
         manifest = {
             "ids": [w.document.id for w in writes],
             "embeddings": [[1.0] for _ in writes],
-            "documents": [w.document.source for w in writes],
             "metadatas": [_manifest_metadata(w.document, len(w.chunks), model) for w in writes],
         }
         self._write_op(lambda c: c(self._manifest_name).upsert(**manifest), what)  # the commit
@@ -378,6 +381,7 @@ def _gaps_before(text: str, chunks: Sequence[Chunk]) -> list[str]:
 
 def _chunk_metadata(document: Document, chunk: Chunk, gap_before: str) -> dict[str, Any]:
     metadata: dict[str, Any] = {
+        TEXT_KEY: chunk.text,
         "chunk_id": chunk.id,
         "document_id": document.id,
         "source": document.source,
@@ -421,25 +425,23 @@ def _journal_records(entries: Sequence[journal.Entry], heartbeat: float | None =
     return {
         "ids": [entry.id for entry in entries],
         "embeddings": [[1.0] for _ in entries],
-        "documents": [entry.document_id for entry in entries],
         "metadatas": metadatas,
     }
 
 
 def _chunk_records(writes: Sequence[DocumentWrite], batch: int) -> Iterator[dict[str, Any]]:
     """Upsert arguments for every chunk of `writes`, at most `batch` chunks per call, across documents."""
-    record: dict[str, list[Any]] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+    record: dict[str, list[Any]] = {"ids": [], "embeddings": [], "metadatas": []}
     for write in writes:
         document = write.document
         gaps = _gaps_before(document.text, write.chunks)
         for i, chunk in enumerate(write.chunks):
             record["ids"].append(_record_id(chunk, document.sha256))
             record["embeddings"].append(write.vectors[i].tolist())
-            record["documents"].append(chunk.text)
             record["metadatas"].append(_chunk_metadata(document, chunk, gaps[i]))
             if len(record["ids"]) == batch:
                 yield record
-                record = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+                record = {"ids": [], "embeddings": [], "metadatas": []}
     if record["ids"]:
         yield record
 
@@ -449,7 +451,16 @@ def _describe_writes(writes: Sequence[DocumentWrite]) -> str:
     return f"writing {first}" if len(writes) == 1 else f"writing {first} and {len(writes) - 1} more documents"
 
 
-def _stored_chunk(record_id: str, text: str, metadata: dict[str, Any]) -> StoredChunk:
+def _text_and_metadata(document: str | None, metadata: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """A record's text and its other metadata: the text is a metadata value (older indexes kept it as the
+    Chroma document, which is read where the metadata has none)."""
+    metadata = dict(metadata or {})
+    text = metadata.pop(TEXT_KEY, None)
+    return (document or "") if text is None else str(text), metadata
+
+
+def _stored_chunk(record_id: str, document: str | None, metadata: dict[str, Any]) -> StoredChunk:
+    text, metadata = _text_and_metadata(document, metadata)
     chunk = Chunk(
         id=str(metadata.get("chunk_id") or record_id),
         document_id=metadata["document_id"],

@@ -101,6 +101,32 @@ def test_a_changed_file_has_its_old_chunks_replaced(tmp_path, make_assistant, fa
     assert len(stored) == notes.chunks
 
 
+def test_chunk_texts_live_in_metadata_and_the_earlier_layout_still_reads(tmp_path, make_assistant, fake_embedder):
+    assistant = make_assistant(fake_embedder)
+    assistant.index_paths([write_corpus(tmp_path / "docs")])
+    store = assistant.store
+    records = store._read(
+        lambda c: c(store._chunks_name).get(include=["documents", "metadatas", "embeddings"]), "reading"
+    )
+    assert records["ids"] and all(document is None for document in records["documents"])
+    before = {stored.chunk.id: stored for stored in all_chunks(store)}
+    assert {metadata["text"] for metadata in records["metadatas"]} == {s.chunk.text for s in before.values()}
+
+    # The layout of earlier versions: the chunk text as the Chroma document, no text in the metadata.
+    earlier = {
+        "ids": records["ids"],
+        "embeddings": records["embeddings"],
+        "documents": [metadata["text"] for metadata in records["metadatas"]],
+        "metadatas": [{k: v for k, v in metadata.items() if k != "text"} for metadata in records["metadatas"]],
+    }
+    store._write_op(lambda c: c(store._chunks_name).delete(ids=records["ids"]), "rewriting")
+    store._write_op(lambda c: c(store._chunks_name).add(**earlier), "rewriting")
+    reopened = make_assistant(fake_embedder)
+    assert {stored.chunk.id: stored for stored in all_chunks(reopened.store)} == before
+    assert_exact(reopened)
+    assert reopened.ask("When does the archive open?").citations
+
+
 def test_prune_and_remove(tmp_path, make_assistant, fake_embedder):
     corpus = write_corpus(tmp_path / "docs")
     assistant = make_assistant(fake_embedder)
