@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     right.set_xscale("log")
     right.set_xlabel("collection size (chunks)")
     right.set_ylabel("asks per second", color="tab:green")
+    right.set_ylim(0, max(asks) * 1.15)  # from zero: a 7% change should look like one
     writes = sizes[-1]["build"].get("writes", [])  # the largest collection's build
     if writes:
         other = right.twinx()
