@@ -2,63 +2,35 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable
+from typing import Protocol
 
 from assistant.models import Citation, Passage
+from index.errors import IndexingError
 
 
-class QuoteChecker:
-    """Checks `document_text[start:end] == quote` against the indexed text, caching recent documents.
+class QuoteSource(Protocol):
+    """Where quotes are checked: the full text of each document and its pages (an IndexSnapshot)."""
 
-    `fast_text`, when given, is asked first: the text rebuilt from chunks already in memory and checked against
-    the document's hash (LexicalIndex.document_text), or None; on a large index reading a document's chunks
-    back from Chroma took most of an answer's time.
-    """
+    def document_text(self, document_id: str) -> str: ...
 
-    def __init__(
-        self,
-        document_text: Callable[[str], str],
-        cache_size: int = 64,
-        fast_text: Callable[[str], str | None] | None = None,
-    ):
-        self._document_text = document_text
-        self.fast_text = fast_text
-        self._cache: OrderedDict[str, str] = OrderedDict()
-        self._cache_size = cache_size
-
-    def text_of(self, document_id: str) -> str:
-        if document_id in self._cache:
-            self._cache.move_to_end(document_id)
-            return self._cache[document_id]
-        text = self.fast_text(document_id) if self.fast_text is not None else None
-        if text is not None:
-            return text  # cheap, and always the current version: no need to cache it
-        text = self._document_text(document_id)
-        self._cache[document_id] = text
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return text
-
-    def forget(self) -> None:
-        self._cache.clear()
-
-    def is_verbatim(self, document_id: str, start: int, end: int, quote: str) -> bool:
-        if not quote or start < 0 or end <= start:
-            return False
-        try:
-            return self.text_of(document_id)[start:end] == quote
-        except LookupError:
-            return False
+    def page_at(self, document_id: str, offset: int) -> int | None: ...
 
 
 class CitationBuilder:
     """Numbers verified quotes in the order they are cited; the same span keeps its number."""
 
-    def __init__(self, checker: QuoteChecker, page_of: Callable[[str, int], int | None] = lambda doc_id, offset: None):
-        self._checker = checker
-        self._page_of = page_of
+    def __init__(self, source: QuoteSource):
+        self._source = source
         self.citations: list[Citation] = []
+
+    def is_verbatim(self, document_id: str, start: int, end: int, quote: str) -> bool:
+        """`document_text[start:end] == quote` against the indexed text."""
+        if not quote or start < 0 or end <= start:
+            return False
+        try:
+            return self._source.document_text(document_id)[start:end] == quote
+        except (LookupError, IndexingError):  # a document no longer there cannot prove anything
+            return False
 
     def cite(self, passage: Passage, start: int, end: int, score: float) -> Citation | None:
         """Return the citation for this span, or None when the quote does not match the document."""
@@ -66,7 +38,7 @@ class CitationBuilder:
             if (citation.document_id, citation.start, citation.end) == (passage.document_id, start, end):
                 return citation
         quote = passage.text[start - passage.start : end - passage.start]
-        if not self._checker.is_verbatim(passage.document_id, start, end, quote):
+        if not self.is_verbatim(passage.document_id, start, end, quote):
             return None
         citation = Citation(
             n=len(self.citations) + 1,
@@ -76,7 +48,7 @@ class CitationBuilder:
             start=start,
             end=end,
             quote=quote,
-            page=self._page_of(passage.document_id, start),
+            page=self._source.page_at(passage.document_id, start),
             score=round(score, 4),
         )
         self.citations.append(citation)

@@ -5,6 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+    from index.embedding import Embedder
 
 DEFAULT_PATHS = ["seeds"]
 
@@ -13,10 +18,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant", description="Answer questions about your documents, with exact quotes as proof."
     )
-    parser.add_argument("--index", dest="index_path", help="Chroma folder (default .chroma, or ASSISTANT_INDEX_PATH)")
-    parser.add_argument("--collection", help="collection name (default documents)")
+    parser.add_argument("--index", dest="index_path", help="Chroma folder (default: ASSISTANT_INDEX_PATH or .chroma)")
+    parser.add_argument("--collection", help="collection name (default: ASSISTANT_COLLECTION or documents)")
     parser.add_argument("--chroma-host", help="use the Chroma server on this host instead of a folder")
-    parser.add_argument("--chroma-port", type=int, help="Chroma server port (default 8000)")
+    parser.add_argument("--chroma-port", type=int, help="Chroma server port (default: ASSISTANT_CHROMA_PORT)")
     parser.add_argument("--embedding-model", help="sentence-transformers model name or folder")
     parser.add_argument("--precision", dest="embedding_precision", choices=["auto", "float32", "bfloat16"])
     parser.add_argument("--device", help="auto, cpu or cuda")
@@ -33,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="ask one question")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the whole answer as JSON")
-    ask.add_argument("--top-k", type=int, help="passages given to the answerer (default 5)")
+    ask.add_argument("--top-k", type=int, help="passages given to the answerer (default: ASSISTANT_TOP_K)")
 
     chat = commands.add_parser("chat", help="ask questions in a terminal conversation")
     chat.add_argument("--top-k", type=int)
@@ -52,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def settings_from(args: argparse.Namespace):
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings from the environment, with the flags the command was given on top."""
     from assistant.settings import Settings
 
     names = (
@@ -72,14 +78,19 @@ def settings_from(args: argparse.Namespace):
     return Settings.from_env(**overrides)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, embedder: Embedder | None = None) -> int:
+    """Run the `assistant` command; `embedder` replaces the configured embedding model (programs and tests that
+    already hold one)."""
+    from assistant.runtime import prefer_passive_openmp
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
+    prefer_passive_openmp()  # before anything loads torch
     try:
-        return _dispatch(args)
+        return _dispatch(args, embedder)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -93,18 +104,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace, embedder: Embedder | None) -> int:
     if args.command == "eval":
         from assistant.evaluation.command import run_eval_command
 
         return run_eval_command(args)
+    settings = settings_from(args)
     if args.command == "ui":
         from assistant.cli_ui import run_ui
 
-        return run_ui(args)
+        return run_ui(settings, host=args.host, port=args.port)
     from assistant import cli_commands
+    from assistant.core import Assistant
 
-    return getattr(cli_commands, f"run_{args.command}")(args, settings_from(args))
+    command = cli_commands.COMMANDS[args.command]
+    return command(args, Assistant(settings, embedder=embedder))
 
 
 if __name__ == "__main__":

@@ -1,26 +1,22 @@
-"""What each `assistant` subcommand does once its arguments are parsed."""
+"""What each `assistant` subcommand does once its arguments are parsed and its Assistant is made."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from assistant.core import Assistant
+from assistant.errors import AssistantError, NotFound
+from assistant.models import Answer, AnswerMode, Turn
 from assistant.progress import TerminalProgress
 from assistant.render import render_answer
-from assistant.settings import Settings
 
 
-def _assistant(settings: Settings):
-    from assistant.core import Assistant
-
-    return Assistant(settings)
-
-
-def run_index(args: argparse.Namespace, settings: Settings) -> int:
+def run_index(args: argparse.Namespace, assistant: Assistant) -> int:
     paths = [Path(p) for p in (args.paths or ["seeds"])]
-    assistant = _assistant(settings)
     with TerminalProgress() as progress:
         report = assistant.index_paths(paths, prune=args.prune, progress=progress)
     for failure in report.failures:
@@ -29,30 +25,27 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if report.failures else 0
 
 
-def run_ask(args: argparse.Namespace, settings: Settings) -> int:
-    assistant = _assistant(settings)
+def run_ask(args: argparse.Namespace, assistant: Assistant) -> int:
     _require_documents(assistant)
     if args.json:
-        answer = assistant.ask(args.question)
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps(assistant.ask(args.question).to_dict(), ensure_ascii=False, indent=2))
         return 0
-    answer = None
+    streams = assistant.mode == AnswerMode.CHAT_MODEL  # a model's words appear as they come
+    answer: Answer | None = None
     for item in assistant.stream(args.question):
-        if isinstance(item, str):
-            if assistant.mode == "llm":
-                print(item, end="", flush=True)
-        else:
+        if isinstance(item, Answer):
             answer = item
-    if assistant.mode == "llm":
+        elif streams:
+            print(item, end="", flush=True)
+    if answer is None:
+        raise AssistantError("no answer came back")
+    if streams:
         print("\n")
-    print(render_answer(answer, include_text=assistant.mode != "llm"))
+    print(render_answer(answer, include_text=not streams))
     return 0
 
 
-def run_chat(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.models import Turn
-
-    assistant = _assistant(settings)
+def run_chat(args: argparse.Namespace, assistant: Assistant) -> int:
     _require_documents(assistant)
     history: list[Turn] = []
     print("Ask about your documents. An empty line or Ctrl-D ends the conversation.")
@@ -69,8 +62,8 @@ def run_chat(args: argparse.Namespace, settings: Settings) -> int:
         history.append(Turn(question, answer.text))
 
 
-def run_sources(args: argparse.Namespace, settings: Settings) -> int:
-    documents = _assistant(settings).sources()
+def run_sources(args: argparse.Namespace, assistant: Assistant) -> int:
+    documents = assistant.sources()
     if not documents:
         print("Nothing is indexed yet. Run `assistant index PATH`.")
         return 0
@@ -81,10 +74,7 @@ def run_sources(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def run_remove(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.errors import NotFound
-
-    assistant = _assistant(settings)
+def run_remove(args: argparse.Namespace, assistant: Assistant) -> int:
     status = 0
     for name in args.documents:
         try:
@@ -97,10 +87,16 @@ def run_remove(args: argparse.Namespace, settings: Settings) -> int:
     return status
 
 
-def _require_documents(assistant) -> None:
-    from assistant.errors import AssistantError
+COMMANDS: dict[str, Callable[[argparse.Namespace, Assistant], int]] = {
+    "index": run_index,
+    "ask": run_ask,
+    "chat": run_chat,
+    "sources": run_sources,
+    "remove": run_remove,
+}
 
-    if not assistant.store.documents():
-        raise AssistantError(
-            f"the index at {assistant.settings.store_settings().location} is empty: run `assistant index PATH` first"
-        )
+
+def _require_documents(assistant: Assistant) -> None:
+    if not assistant.sources():
+        location = assistant.settings.store_settings().location
+        raise AssistantError(f"the index at {location} is empty: run `assistant index PATH` first")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import signal
 import subprocess
 import sys
-from dataclasses import fields
 from pathlib import Path
 
 from assistant.settings import ENV_PREFIX, Settings
@@ -21,10 +19,10 @@ def app_path() -> Path:
 
 def settings_environment(settings: Settings) -> dict[str, str]:
     """ASSISTANT_* variables that rebuild `settings` in the app (Settings.from_env)."""
-    values = {spec.name: getattr(settings, spec.name) for spec in fields(settings)}
+    environment = settings.environment()
     if not settings.chroma_host:  # the app may run elsewhere than the shell: pin the folder
-        values["index_path"] = str(Path(settings.index_path).expanduser().resolve())
-    return {ENV_PREFIX + name.upper(): str(value) for name, value in values.items()}
+        environment[ENV_PREFIX + "INDEX_PATH"] = str(Path(settings.index_path).expanduser().resolve())
+    return environment
 
 
 def ui_command(settings: Settings, host: str, port: int) -> list[str]:
@@ -47,12 +45,8 @@ def ui_command(settings: Settings, host: str, port: int) -> list[str]:
     ]
 
 
-def run_ui(args: argparse.Namespace) -> int:
+def run_ui(settings: Settings, host: str = "127.0.0.1", port: int = 8501) -> int:
     """Run the app until it is stopped; returns Streamlit's exit status."""
-    from assistant.cli import settings_from
-
-    settings = settings_from(args)
-    host, port = getattr(args, "host", "127.0.0.1"), int(getattr(args, "port", 8501))
     if not app_path().is_file():
         print(f"error: the app is missing ({app_path()})", file=sys.stderr)
         return 1

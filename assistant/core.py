@@ -1,78 +1,81 @@
-"""The Assistant: one object that indexes documents and answers questions about them with verified quotes."""
+"""The Assistant: one object that indexes documents and answers questions about them with verified quotes.
+
+A question takes one path (docs/architecture.md): the answerer makes it stand alone, one snapshot of the index is
+read, evidence is gathered from it, weak evidence declines, and otherwise the answerer turns the evidence into an
+answer whose every citation was checked against that snapshot.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-
-from assistant.citations import CitationBuilder, QuoteChecker
+from assistant.answerer import Answerer, declined
 from assistant.errors import NotFound
-from assistant.extractive import ExtractiveSettings, evidence_score, extractive_answer
-from assistant.followup import expand_with_history
-from assistant.lexical_cache import LexicalCache
-from assistant.models import Answer, Passage, Turn
-from assistant.retrieval import HybridSearch, RetrievalSettings
-from assistant.sentences import ScoredSentence, score_sentences
+from assistant.evidence import DECLINE_THRESHOLD, Evidence, gather_evidence
+from assistant.extractive import ExtractiveAnswerer
+from assistant.models import Answer, AnswerMode, Passage, Turn
+from assistant.retrieval import HybridSearch
 from assistant.settings import Settings
+from assistant.snapshot import IndexReader, IndexSnapshot
 from index.embedding import Embedder
 from index.indexer import Indexer, Progress
 from index.models import Document, IndexedDocument, IndexReport
 from index.store import ChunkStore
 
 
-class Assistant:
-    """Answers questions about the indexed documents; heavy parts load on first use."""
+def choose_answerer(settings: Settings, embedder: Embedder, chat_model: Any = None) -> Answerer:
+    """The chat-model answerer when a model is given or configured, else the extractive one."""
+    if chat_model is None and not settings.chat_model:
+        return ExtractiveAnswerer()
+    from assistant.llm import ChatModelAnswerer
 
-    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None, chat_model=None):
+    if chat_model is not None:
+        return ChatModelAnswerer(lambda: chat_model, embedder)
+    from assistant.chat_models import create_chat_model
+
+    return ChatModelAnswerer(lambda: create_chat_model(settings), embedder)
+
+
+class Assistant:
+    """Answers questions about the indexed documents; the model and the index load on first use."""
+
+    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None, chat_model: Any = None):
         self.settings = settings or Settings.from_env()
         self.embedder = embedder or Embedder(self.settings.embedder_settings())
-        self._chat_model = chat_model
+        self.answerer = choose_answerer(self.settings, self.embedder, chat_model)
+        threshold = self.settings.decline_threshold
+        self.decline_threshold = DECLINE_THRESHOLD if threshold is None else threshold
         self._lock = threading.Lock()
-        self._store: ChunkStore | None = None
-        self._lexical: LexicalCache | None = None
-        self._checker: QuoteChecker | None = None
-        defaults = ExtractiveSettings()
-        self.extractive = ExtractiveSettings(decline_below=self.settings.decline_threshold or defaults.decline_below)
+        self._reader: IndexReader | None = None
 
-    # --- resources -----------------------------------------------------------------------------------
+    @property
+    def mode(self) -> AnswerMode:
+        return self.answerer.mode
+
+    # --- the index -----------------------------------------------------------------------------------
+
+    def _index(self) -> IndexReader:
+        """The index reader, opening Chroma on first use."""
+        with self._lock:
+            if self._reader is None:
+                self._reader = IndexReader(ChunkStore(self.settings.store_settings()))
+            return self._reader
 
     @property
     def store(self) -> ChunkStore:
-        with self._lock:
-            if self._store is None:
-                self._store = ChunkStore(self.settings.store_settings())
-                self._lexical = LexicalCache(self._store)
-                lexical = self._lexical
-                self._checker = QuoteChecker(
-                    self._store.document_text, fast_text=lambda doc_id: lexical.current().document_text(doc_id)
-                )
-            return self._store
+        return self._index().store
+
+    def snapshot(self) -> IndexSnapshot:
+        """What is indexed now, as one question would read it."""
+        return self._index().snapshot()
 
     def warm_up(self) -> None:
-        """Load the embedding model, open the index and build the lexical index now."""
+        """Load the embedding model, open the index and build (or load) the lexical index now."""
         self.embedder.warm_up()
-        self.store  # noqa: B018 - opens Chroma
-        assert self._lexical is not None
-        self._lexical.current()
-
-    @property
-    def mode(self) -> str:
-        return "llm" if self.chat_model is not None else "extractive"
-
-    @property
-    def chat_model(self):
-        if self._chat_model is None and self.settings.chat_model:
-            from assistant.chat_models import create_chat_model
-
-            self._chat_model = create_chat_model(self.settings)
-        return self._chat_model
-
-    @property
-    def decline_threshold(self) -> float:
-        return self.extractive.decline_below
+        self.snapshot()
 
     # --- documents -----------------------------------------------------------------------------------
 
@@ -86,19 +89,15 @@ class Assistant:
         )
 
     def index_paths(
-        self, paths: Iterable[Path], *, prune: bool = False, progress: Progress | None = None
+        self, paths: Iterable[Path | str], *, prune: bool = False, progress: Progress | None = None
     ) -> IndexReport:
-        report = self._indexer().index_paths([Path(p) for p in paths], prune=prune, progress=progress)
-        self._forget_texts()
-        return report
+        return self._indexer().index_paths([Path(p) for p in paths], prune=prune, progress=progress)
 
     def index_documents(self, documents: Iterable[Document], progress: Progress | None = None) -> IndexReport:
-        report = self._indexer().index_documents(documents, progress=progress)
-        self._forget_texts()
-        return report
+        return self._indexer().index_documents(documents, progress=progress)
 
     def sources(self) -> list[IndexedDocument]:
-        return sorted(self.store.documents().values(), key=lambda doc: doc.source)
+        return sorted(self.store.state().documents.values(), key=lambda doc: doc.source)
 
     def find_document(self, name: str) -> IndexedDocument:
         """A document by id, exact source, resolved path, or unique file name."""
@@ -115,39 +114,25 @@ class Assistant:
     def remove(self, name: str) -> IndexedDocument:
         document = self.find_document(name)
         self.store.remove_document(document.id)
-        self._forget_texts()
         return document
 
     def document_text(self, document_id: str) -> str:
-        self.store  # noqa: B018
-        assert self._checker is not None
-        return self._checker.text_of(document_id)
-
-    def _forget_texts(self) -> None:
-        if self._checker is not None:
-            self._checker.forget()
+        """The full indexed text of a document (what citations' offsets index)."""
+        return self.snapshot().document_text(document_id)
 
     # --- answering -----------------------------------------------------------------------------------
 
-    def lexical_index(self):
-        """The BM25 index of what is indexed now."""
-        self.store  # noqa: B018
-        assert self._lexical is not None
-        return self._lexical.current()
+    def _search(self) -> HybridSearch:
+        return HybridSearch(self.store, self.settings.retrieval_settings())
 
-    def retrieve(self, query: str, k: int = 10, vector: np.ndarray | None = None) -> list[Passage]:
-        """The k best passages for `query`; pass its embedding when it is already known."""
-        store = self.store
-        assert self._lexical is not None
-        settings = RetrievalSettings(sentence_weight=self.settings.sentence_bonus)
-        return HybridSearch(store, self.embedder, self._lexical, settings).search(query, k, vector)
+    def retrieve(self, query: str, k: int = 10) -> list[Passage]:
+        """The k best passages for `query`, best first."""
+        return self._search().search(query, self.embedder.embed_query(query), k, self.snapshot())
 
-    def gather(self, query: str, k: int) -> tuple[list[Passage], list[ScoredSentence], float]:
-        """Passages for the query, their sentences best first, and the evidence that they answer it."""
-        vector = self.embedder.embed_query(query)
-        passages = self.retrieve(query, k, vector)
-        scored = score_sentences(query, passages, self.embedder, self.lexical_index())
-        return passages, scored, evidence_score(vector, scored, self.embedder)
+    def evidence(self, query: str, top_k: int | None = None, *, question: str | None = None) -> Evidence:
+        """What the documents offer for `query`, read from one snapshot of the index."""
+        k = top_k or self.settings.top_k
+        return gather_evidence(question or query, query, k, self.snapshot(), self.embedder, self._search())
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Answer:
         """Answer `question` from the documents, with verified citations, or decline."""
@@ -155,7 +140,8 @@ class Assistant:
         for item in self.stream(question, history, top_k):
             if isinstance(item, Answer):
                 answer = item
-        assert answer is not None
+        if answer is None:
+            raise RuntimeError(f"the {self.mode} answerer produced no answer")
         return answer
 
     def stream(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Iterator[str | Answer]:
@@ -163,28 +149,11 @@ class Assistant:
         question = question.strip()
         if not question:
             raise ValueError("the question is empty")
-        k = top_k or self.settings.top_k
-        if self.chat_model is not None:
-            from assistant.llm import stream_llm_answer
-
-            yield from stream_llm_answer(self, question, history, k)
+        query = self.answerer.standalone_query(question, history)
+        evidence = self.evidence(query, top_k, question=question)
+        if evidence.score < self.decline_threshold:
+            answer = declined(evidence, self.mode)
+            yield answer.text
+            yield answer
             return
-        query = expand_with_history(question, history)
-        answer = self._extractive(question, query, k)
-        yield answer.text
-        yield answer
-
-    def citation_builder(self) -> CitationBuilder:
-        """A builder that numbers verified quotes and knows their pages."""
-        assert self._checker is not None
-        documents = self.store.documents()
-
-        def page_of(document_id: str, offset: int) -> int | None:
-            document = documents.get(document_id)
-            return document.page_at(offset) if document else None
-
-        return CitationBuilder(self._checker, page_of)
-
-    def _extractive(self, question: str, query: str, k: int) -> Answer:
-        passages, scored, evidence = self.gather(query, k)
-        return extractive_answer(question, query, passages, scored, evidence, self.citation_builder(), self.extractive)
+        yield from self.answerer.stream(evidence)

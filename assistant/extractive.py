@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
-from assistant.citations import CitationBuilder
-from assistant.models import Answer, Passage
+from assistant.answerer import declined
+from assistant.evidence import Evidence
+from assistant.followup import expand_with_history
+from assistant.models import Answer, AnswerMode, Turn
 from assistant.sentences import ScoredSentence
-from index.embedding import Embedder
-
-NOT_FOUND = "The documents do not contain an answer to this question."
-EVIDENCE_SENTENCES = 3
 
 
 @dataclass(frozen=True)
@@ -22,7 +19,6 @@ class ExtractiveSettings:
     max_sentences: int = 3
     max_words: int = 60
     keep_within: float = 0.2  # a further sentence must score within this of the best
-    decline_below: float = 0.48  # evidence under this declines (calibrated in docs/quality.md)
 
     def __post_init__(self) -> None:
         if self.max_sentences <= 0:
@@ -49,36 +45,38 @@ def choose_sentences(scored: list[ScoredSentence], settings: ExtractiveSettings)
     return sorted(chosen, key=lambda s: (s.passage.rank, s.start))
 
 
-def evidence_score(question_vector: np.ndarray, scored: list[ScoredSentence], embedder: Embedder) -> float:
-    """How strongly the best candidate sentences bear on the question: the higher of their meaning match
-    (cosine similarity) and their share of the question's informative words.
+class ExtractiveAnswerer:
+    """Answers with the best sentences of the evidence, each followed by its verified citation; no model."""
 
-    Sentence-level, so a long passage about something else does not hide the one sentence that answers; and
-    either signal suffices, because the embedding alone misses names and the words alone miss paraphrase."""
-    top = scored[:EVIDENCE_SENTENCES]
-    if not top:
-        return 0.0
-    similarity = float(np.max(embedder.embed_documents([s.text for s in top]) @ question_vector))
-    return max(similarity, max(sentence.coverage for sentence in top))
+    mode = AnswerMode.EXTRACTIVE
 
+    def __init__(self, settings: ExtractiveSettings = ExtractiveSettings()):
+        self.settings = settings
 
-def extractive_answer(
-    question: str,
-    query: str,
-    passages: list[Passage],
-    scored: list[ScoredSentence],
-    evidence: float,
-    builder: CitationBuilder,
-    settings: ExtractiveSettings,
-) -> Answer:
-    """Answer with the chosen sentences, each followed by its verified citation, or decline."""
-    if evidence < settings.decline_below:
-        return Answer(question, NOT_FOUND, [], passages, answered=False, query=query, evidence=evidence)
-    parts = []
-    for sentence in choose_sentences(scored, settings):
-        citation = builder.cite(sentence.passage, sentence.start, sentence.end, sentence.score)
-        if citation is not None:
-            parts.append(f"{' '.join(sentence.text.split())} [{citation.n}]")  # line breaks and indents: one space
-    if not parts:
-        return Answer(question, NOT_FOUND, [], passages, answered=False, query=query, evidence=evidence)
-    return Answer(question, " ".join(parts), builder.citations, passages, answered=True, query=query, evidence=evidence)
+    def standalone_query(self, question: str, history: Sequence[Turn]) -> str:
+        return expand_with_history(question, history)
+
+    def stream(self, evidence: Evidence) -> Iterator[str | Answer]:
+        answer = self.answer(evidence)
+        yield answer.text
+        yield answer
+
+    def answer(self, evidence: Evidence) -> Answer:
+        builder = evidence.citation_builder()
+        parts = []
+        for sentence in choose_sentences(evidence.sentences, self.settings):
+            citation = builder.cite(sentence.passage, sentence.start, sentence.end, sentence.score)
+            if citation is not None:
+                parts.append(f"{' '.join(sentence.text.split())} [{citation.n}]")  # line breaks and indents: one space
+        if not parts:
+            return declined(evidence, self.mode)
+        return Answer(
+            evidence.question,
+            " ".join(parts),
+            builder.citations,
+            evidence.passages,
+            answered=True,
+            mode=self.mode,
+            query=evidence.query,
+            evidence=evidence.score,
+        )

@@ -15,25 +15,52 @@ import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 
 from assistant.text import tokens
 from index.identity import sha256_text
 from index.models import Chunk
-from index.store import StoredChunk
+from index.records import StoredChunk, rebuild_text
 
 K1, B = 1.5, 0.75
 COMPACT_SEGMENTS, COMPACT_DEAD_SHARE = 8, 0.3
 
 
+class LexicalRow(NamedTuple):
+    """One chunk as the lexical index keeps it (saved as a JSON list in this order: see lexical_files.py)."""
+
+    chunk_id: str
+    document_id: str
+    ordinal: int
+    start: int
+    end: int
+    page: int | None
+    source: str
+    title: str
+    document_sha256: str
+    gap_before: str
+    text: str
+
+    @classmethod
+    def of(cls, stored: StoredChunk) -> LexicalRow:
+        c = stored.chunk
+        fields = (c.id, c.document_id, c.ordinal, c.start, c.end, c.page, stored.source, stored.title)
+        return cls(*fields, stored.document_sha256, stored.gap_before, c.text)
+
+    def stored(self) -> StoredChunk:
+        chunk = Chunk(self.chunk_id, self.document_id, self.ordinal, self.start, self.end, self.text, self.page)
+        return StoredChunk(chunk, self.source, self.title, self.document_sha256, self.gap_before)
+
+
 @dataclass(frozen=True)
 class Segment:
-    """Chunks added together: a row per chunk (see _row) and their word counts by word id, in column form:
-    the chunks holding word t are indices[indptr[t]:indptr[t + 1]], data holds the counts."""
+    """Chunks added together: a row per chunk and their word counts by word id, in column form: the chunks
+    holding word t are indices[indptr[t]:indptr[t + 1]], data holds the counts."""
 
     name: str
-    rows: list[list]
+    rows: list[LexicalRow]
     indptr: np.ndarray
     indices: np.ndarray
     data: np.ndarray
@@ -62,7 +89,7 @@ class LexicalIndex:
     count: int = 0
 
     @classmethod
-    def build(cls, chunks: list[StoredChunk]) -> LexicalIndex:
+    def build(cls, chunks: Sequence[StoredChunk]) -> LexicalIndex:
         """An index of exactly these chunks."""
         documents = {stored.chunk.document_id: stored.document_sha256 for stored in chunks}
         return cls().updated(documents, lambda wanted: chunks)
@@ -88,14 +115,14 @@ class LexicalIndex:
             df[: segment.width] -= np.bincount(words[np.isin(chunks, rows)], minlength=segment.width)
             total_length -= float(segment.lengths[rows].sum())
             count -= len(rows)
-        chunks = [s for s in fetch(added) if s.chunk.document_id in added] if added else []
+        fetched = [s for s in fetch(added) if s.chunk.document_id in added] if added else []
         for doc_id in added:
             documents[doc_id] = visible[doc_id]
         index = replace(
             self, df=df, alive=tuple(alive), documents=documents, places=places, total_length=total_length, count=count
         )
-        if chunks:
-            index = index._with_segment(chunks)
+        if fetched:
+            index = index._with_segment(fetched)
         dead = sum(int((~mask).sum()) for mask in index.alive)
         if len(index.segments) > COMPACT_SEGMENTS or dead > COMPACT_DEAD_SHARE * max(1, dead + index.count):
             index = index.compacted()
@@ -120,7 +147,7 @@ class LexicalIndex:
             if scores[position] <= 0:
                 break
             number = int(np.searchsorted(starts, position, side="right")) - 1
-            found.append((_stored(self.segments[number].rows[position - starts[number]]), float(scores[position])))
+            found.append((self.segments[number].rows[position - starts[number]].stored(), float(scores[position])))
         return found
 
     def document_text(self, document_id: str) -> str | None:
@@ -129,14 +156,8 @@ class LexicalIndex:
         where, sha256 = self.places.get(document_id), self.documents.get(document_id)
         if where is None or sha256 is None:
             return None
-        segment = self.segments[where[0]]
-        pieces: list[str] = []
-        length = 0
-        for row in sorted((segment.rows[position] for position in where[1]), key=lambda row: row[3]):
-            start, end, gap_before, text = row[3], row[4], row[9], row[10]
-            pieces.extend([text[length - start :]] if start < length else [gap_before, text])
-            length = max(length, end)
-        text = "".join(pieces)
+        rows = [self.segments[where[0]].rows[position] for position in where[1]]
+        text = rebuild_text((row.start, row.end, row.gap_before, row.text) for row in rows)
         return text if sha256_text(text) == sha256 else None
 
     def word_weight(self, word: str) -> float:
@@ -146,7 +167,8 @@ class LexicalIndex:
 
     def compacted(self) -> LexicalIndex:
         """The same index with its live chunks in one segment."""
-        parts, offset, rows, lengths = [], 0, [], []
+        parts, offset, lengths = [], 0, []
+        rows: list[LexicalRow] = []
         for segment, mask in zip(self.segments, self.alive, strict=True):
             renumbered = np.cumsum(mask) - 1 + offset
             chunks, words, counts = segment.entries()
@@ -164,7 +186,7 @@ class LexicalIndex:
             places=document_places([segment]),
         )
 
-    def _with_segment(self, chunks: list[StoredChunk]) -> LexicalIndex:
+    def _with_segment(self, chunks: Sequence[StoredChunk]) -> LexicalIndex:
         vocabulary = dict(self.vocabulary)
         row_ids: list[int] = []
         term_ids: list[int] = []
@@ -178,7 +200,7 @@ class LexicalIndex:
                 values.append(times)
             row_ids.extend([number] * (len(term_ids) - len(row_ids)))
         width = len(vocabulary)
-        rows = [_row(stored) for stored in chunks]
+        rows = [LexicalRow.of(stored) for stored in chunks]
         chunk_ids, word_ids = np.asarray(row_ids, dtype=np.int64), np.asarray(term_ids, dtype=np.int64)
         segment = _segment(rows, chunk_ids, word_ids, np.asarray(values, dtype=np.float32), width, lengths)
         df = np.zeros(width, dtype=np.int64)
@@ -213,17 +235,6 @@ class LexicalIndex:
         return scores
 
 
-def _row(stored: StoredChunk) -> list:
-    c = stored.chunk
-    fields = (c.id, c.document_id, c.ordinal, c.start, c.end, c.page, stored.source, stored.title)
-    return [*fields, stored.document_sha256, stored.gap_before, c.text]
-
-
-def _stored(row: list) -> StoredChunk:
-    chunk_id, document_id, ordinal, start, end, page, source, title, sha256, gap_before, text = row
-    return StoredChunk(Chunk(chunk_id, document_id, ordinal, start, end, text, page), source, title, sha256, gap_before)
-
-
 def document_places(
     segments: Sequence[Segment], alive: Sequence[np.ndarray] | None = None, first: int = 0
 ) -> dict[str, tuple[int, np.ndarray]]:
@@ -233,12 +244,12 @@ def document_places(
     for number, segment in enumerate(segments):
         for position, row in enumerate(segment.rows):
             if alive is None or alive[number][position]:
-                places.setdefault(row[1], (first + number, []))[1].append(position)
+                places.setdefault(row.document_id, (first + number, []))[1].append(position)
     return {doc_id: (number, np.asarray(rows)) for doc_id, (number, rows) in places.items()}
 
 
 def _segment(
-    rows: list[list], chunks: np.ndarray, words: np.ndarray, counts: np.ndarray, width: int, lengths: np.ndarray
+    rows: list[LexicalRow], chunks: np.ndarray, words: np.ndarray, counts: np.ndarray, width: int, lengths: np.ndarray
 ) -> Segment:
     """A segment from its (chunk, word id, count) entries."""
     order = np.lexsort((chunks, words))

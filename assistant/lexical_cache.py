@@ -8,7 +8,9 @@ from pathlib import Path
 
 from assistant.lexical import LexicalIndex
 from assistant.lexical_files import FOLDER, load, save
-from index.store import ChunkStore, StoredChunk
+from index.models import IndexState
+from index.records import StoredChunk
+from index.store import ChunkStore
 
 FETCH_ONE_BY_ONE = 32  # up to this many changed documents are read from the store one by one, else in one pass
 
@@ -19,31 +21,32 @@ class LexicalCache:
     def __init__(self, store: ChunkStore, persist: bool = True):
         self._store = store
         self._lock = threading.Lock()
-        self._generation: int | None = None
         self._index: LexicalIndex | None = None
+        self._generation: int | None = None
         settings = store.settings
         self.folder = Path(settings.path).expanduser() / FOLDER / settings.collection
         self._persist = persist and not settings.host
 
-    def current(self) -> LexicalIndex:
-        generation = self._store.generation()
+    def current(self, state: IndexState) -> LexicalIndex:
+        """The index of the documents visible in `state`: no store call when the generation is the one already
+        indexed, else only the chunks of documents added or changed since are read."""
         with self._lock:
-            if self._index is not None and generation == self._generation:
+            if self._index is not None and state.generation == self._generation:
                 return self._index
-            visible = {doc.id: doc.sha256 for doc in self._store.documents().values()}
             previous = self._index
             if previous is None:
                 previous = (load(self.folder) if self._persist else None) or LexicalIndex()
-            index = previous.updated(visible, self._fetch)
+            index = previous.updated(state.versions, lambda ids: self._fetch(ids, state))
             if self._persist and index is not previous:
                 try:
                     save(index, self.folder)
                 except OSError:
                     pass  # a read-only index still answers; the next process rebuilds
-            self._index, self._generation = index, generation
+            self._index, self._generation = index, state.generation
             return index
 
-    def _fetch(self, document_ids: set[str]) -> Iterable[StoredChunk]:
+    def _fetch(self, document_ids: set[str], state: IndexState) -> Iterable[StoredChunk]:
+        store = self._store
         if len(document_ids) <= FETCH_ONE_BY_ONE:
-            return [stored for doc_id in sorted(document_ids) for stored in self._store.iter_chunks(doc_id)]
-        return [stored for stored in self._store.iter_chunks() if stored.chunk.document_id in document_ids]
+            return [stored for doc_id in sorted(document_ids) for stored in store.iter_chunks(doc_id, state)]
+        return [stored for stored in store.iter_chunks(state=state) if stored.chunk.document_id in document_ids]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.lexical import LexicalIndex, Segment, document_places
+from assistant.lexical import LexicalIndex, LexicalRow, Segment, document_places
 
 FORMAT = 2  # 2: identifiers also indexed by their underscore-separated parts
 FOLDER = "assistant-lexical"
@@ -22,15 +22,17 @@ def save(index: LexicalIndex, folder: Path) -> None:
         if not (folder / f"{segment.name}.npz").exists():
             _write_atomically(folder / f"{segment.name}.rows.json", json.dumps(segment.rows).encode())
             with open(folder / f".{segment.name}.npz.tmp", "wb") as handle:
-                arrays = {"indptr": segment.indptr, "indices": segment.indices, "data": segment.data}
-                np.savez(handle, **arrays, lengths=segment.lengths)
+                np.savez(
+                    handle, indptr=segment.indptr, indices=segment.indices, data=segment.data, lengths=segment.lengths
+                )
             os.replace(folder / f".{segment.name}.npz.tmp", folder / f"{segment.name}.npz")
     words = sorted(index.vocabulary, key=index.vocabulary.__getitem__)
     _write_atomically(folder / "vocabulary.json", json.dumps(words).encode())
     previous = _read_state(folder)
-    state = {"format": FORMAT, "documents": index.documents, "segments": [s.name for s in index.segments]}
+    names = [segment.name for segment in index.segments]
+    state = {"format": FORMAT, "documents": index.documents, "segments": names}
     _write_atomically(folder / "state.json", json.dumps(state).encode())
-    for name in set(previous.get("segments", [])) - set(state["segments"]):
+    for name in set(previous.get("segments", [])) - set(names):
         for suffix in (".npz", ".rows.json"):
             (folder / f"{name}{suffix}").unlink(missing_ok=True)
 
@@ -46,13 +48,16 @@ def load(folder: Path) -> LexicalIndex | None:
         for name in state["segments"]:
             with np.load(folder / f"{name}.npz") as saved:
                 arrays = [saved[key] for key in ("indptr", "indices", "data", "lengths")]
-            rows = json.loads((folder / f"{name}.rows.json").read_text())
+            rows = [LexicalRow(*row) for row in json.loads((folder / f"{name}.rows.json").read_text())]
             segments.append(Segment(name, rows, *arrays))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError):  # TypeError: rows of another shape
         return None
     documents: dict[str, str] = state["documents"]
     vocabulary = {word: number for number, word in enumerate(words)}
-    alive = tuple(np.asarray([documents.get(row[1]) == row[8] for row in s.rows], dtype=bool) for s in segments)
+    alive = tuple(
+        np.asarray([documents.get(row.document_id) == row.document_sha256 for row in s.rows], dtype=bool)
+        for s in segments
+    )
     df = np.zeros(len(vocabulary), dtype=np.int64)
     total_length, count = 0.0, 0
     for segment, mask in zip(segments, alive, strict=True):

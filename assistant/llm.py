@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from assistant import prompts
+from assistant.answerer import declined
 from assistant.errors import ChatModelError
-from assistant.extractive import NOT_FOUND
+from assistant.evidence import Evidence
 from assistant.followup import expand_with_history
-from assistant.models import Answer, Passage, Turn
+from assistant.models import Answer, AnswerMode, Passage, Turn
 from assistant.verify import verify_answer
-
-if TYPE_CHECKING:
-    from assistant.core import Assistant
+from index.embedding import Embedder
 
 
 def fenced_passages(passages: list[Passage], fence: str) -> str:
@@ -33,7 +33,7 @@ def answer_messages(question: str, passages: list[Passage]) -> list[tuple[str, s
     return [("system", prompts.ANSWER_SYSTEM), ("human", user)]
 
 
-def rewrite_question(chat_model, question: str, history: Sequence[Turn]) -> str:
+def rewrite_question(chat_model: Any, question: str, history: Sequence[Turn]) -> str:
     """A stand-alone version of a follow-up question, written by the chat model."""
     if not history:
         return question
@@ -49,44 +49,61 @@ def rewrite_question(chat_model, question: str, history: Sequence[Turn]) -> str:
     return rewritten.splitlines()[0].strip() if rewritten else question
 
 
-def stream_llm_answer(assistant: Assistant, question: str, history: Sequence[Turn], k: int) -> Iterator[str | Answer]:
-    chat_model = assistant.chat_model
-    query = rewrite_question(chat_model, question, history)
-    passages, _, evidence = assistant.gather(query, k)
-    if evidence < assistant.decline_threshold:
-        yield NOT_FOUND
-        yield Answer(question, NOT_FOUND, [], passages, answered=False, mode="llm", query=query, evidence=evidence)
-        return
-    pieces = []
-    try:
-        for chunk in chat_model.stream(answer_messages(query, passages)):
-            piece = _text(chunk)
-            if piece:
-                pieces.append(piece)
-                yield piece
-    except Exception as error:
-        raise ChatModelError(f"the chat model did not answer: {error}") from error
-    raw = "".join(pieces).strip()
-    if not raw or prompts.NOT_IN_DOCUMENTS in raw.upper():
-        yield Answer(question, NOT_FOUND, [], passages, answered=False, mode="llm", query=query, evidence=evidence)
-        return
-    verified = verify_answer(raw, passages, assistant.citation_builder(), assistant.embedder, assistant.lexical_index())
-    answered = bool(verified.citations)
-    text = verified.text if answered else NOT_FOUND
-    yield Answer(
-        question,
-        text,
-        verified.citations,
-        passages,
-        answered=answered,
-        mode="llm",
-        query=query,
-        evidence=evidence,
-        unsupported=verified.unsupported,
-    )
+class ChatModelAnswerer:
+    """A LangChain chat model writes the answer from the fenced passages; only verified citations survive."""
+
+    mode = AnswerMode.CHAT_MODEL
+
+    def __init__(self, create_model: Callable[[], Any], embedder: Embedder):
+        """`create_model` makes the chat model on first use (so that choosing this answerer stays cheap)."""
+        self._create_model = create_model
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self.embedder = embedder
+
+    @property
+    def chat_model(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                self._model = self._create_model()
+            return self._model
+
+    def standalone_query(self, question: str, history: Sequence[Turn]) -> str:
+        return rewrite_question(self.chat_model, question, history)
+
+    def stream(self, evidence: Evidence) -> Iterator[str | Answer]:
+        pieces = []
+        try:
+            for chunk in self.chat_model.stream(answer_messages(evidence.query, evidence.passages)):
+                piece = _text(chunk)
+                if piece:
+                    pieces.append(piece)
+                    yield piece
+        except Exception as error:
+            raise ChatModelError(f"the chat model did not answer: {error}") from error
+        raw = "".join(pieces).strip()
+        if not raw or prompts.NOT_IN_DOCUMENTS in raw.upper():
+            yield declined(evidence, self.mode)
+            return
+        builder = evidence.citation_builder()
+        verified = verify_answer(raw, evidence.passages, builder, self.embedder, evidence.snapshot.lexical)
+        if not verified.citations:
+            yield declined(evidence, self.mode, verified.unsupported)
+            return
+        yield Answer(
+            evidence.question,
+            verified.text,
+            verified.citations,
+            evidence.passages,
+            answered=True,
+            mode=self.mode,
+            query=evidence.query,
+            evidence=evidence.score,
+            unsupported=verified.unsupported,
+        )
 
 
-def _text(message) -> str:
+def _text(message: Any) -> str:
     content = getattr(message, "content", message)
     if isinstance(content, list):
         return "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
+
+
+class AnswerMode(StrEnum):
+    """Who wrote the answer: the built-in extractive answerer, or a chat model whose citations were verified."""
+
+    EXTRACTIVE = "extractive"
+    CHAT_MODEL = "llm"
 
 
 @dataclass(frozen=True)
@@ -57,10 +65,11 @@ class Answer:
     citations: list[Citation]
     passages: list[Passage]
     answered: bool
-    mode: str = "extractive"
+    mode: AnswerMode = AnswerMode.EXTRACTIVE
     query: str = ""
-    evidence: float = 0.0
+    evidence: float = 0.0  # the evidence score the decision to answer or decline was made on
     unsupported: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """JSON-ready: plain dicts, lists, strings and numbers."""
+        return {**asdict(self), "mode": str(self.mode)}

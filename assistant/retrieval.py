@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.lexical_cache import LexicalCache
 from assistant.models import Passage
 from assistant.sentences import WordCoverage
+from assistant.snapshot import IndexSnapshot
 from assistant.text import tokens
-from index.embedding import Embedder
-from index.store import ChunkStore, StoredChunk
+from index.records import StoredChunk
+from index.store import ChunkStore
 
 RRF_K = 10  # measured on SQuAD: 10 beat the customary 60 for recall at 5 (docs/quality.md)
 
@@ -34,62 +34,66 @@ class RetrievalSettings:
             raise ValueError(f"candidates must be > 0, got {self.candidates}")
 
 
-class HybridSearch:
-    """Finds the passages that best match a query."""
+@dataclass
+class Candidate:
+    """A chunk proposed by the dense or the lexical search (or both), with what each said of it."""
 
-    def __init__(
-        self,
-        store: ChunkStore,
-        embedder: Embedder,
-        lexical: LexicalCache,
-        settings: RetrievalSettings = RetrievalSettings(),
-    ):
+    stored: StoredChunk
+    fused: float = 0.0  # reciprocal rank fusion, plus the sentence bonus once re-ranked
+    dense: float | None = None
+    lexical: float | None = None
+    sentence: float | None = None
+
+    def passage(self, rank: int) -> Passage:
+        chunk = self.stored.chunk
+        return Passage(
+            chunk_id=chunk.id,
+            document_id=chunk.document_id,
+            source=self.stored.source,
+            title=self.stored.title,
+            start=chunk.start,
+            end=chunk.end,
+            text=chunk.text,
+            page=chunk.page,
+            rank=rank,
+            fused_score=self.fused,
+            dense_score=self.dense,
+            lexical_score=self.lexical,
+            sentence_score=self.sentence,
+        )
+
+
+class HybridSearch:
+    """Finds the passages of one index snapshot that best match a query."""
+
+    def __init__(self, store: ChunkStore, settings: RetrievalSettings = RetrievalSettings()):
         self.store = store
-        self.embedder = embedder
-        self.lexical = lexical
         self.settings = settings
 
-    def search(self, query: str, k: int, vector: np.ndarray | None = None) -> list[Passage]:
-        """The k best passages for `query` (whose embedding may be given), best first."""
+    def search(self, query: str, vector: np.ndarray, k: int, snapshot: IndexSnapshot) -> list[Passage]:
+        """The k best passages for `query` (whose embedding is `vector`), best first."""
         if k <= 0:
             raise ValueError(f"k must be > 0, got {k}")
         wanted = max(k, self.settings.candidates)
-        dense = self.store.query(self.embedder.embed_query(query) if vector is None else vector, wanted)
-        lexical = self.lexical.current().search(query, wanted)
-        fused: dict[str, dict] = {}
-        for weight, hits, kind in (
-            (self.settings.dense_weight, dense, "dense"),
-            (self.settings.lexical_weight, lexical, "lexical"),
-        ):
-            for rank, (stored, score) in enumerate(hits):
-                entry = fused.setdefault(stored.chunk.id, {"stored": stored, "fused": 0.0})
-                entry["fused"] += weight / (RRF_K + rank + 1)
-                entry[kind] = score
-        ordered = sorted(fused.values(), key=lambda entry: entry["fused"], reverse=True)[:wanted]
+        dense = self.store.query(vector, wanted, snapshot.state)
+        lexical = snapshot.lexical.search(query, wanted)
+        fused: dict[str, Candidate] = {}
+        for rank, (stored, score) in enumerate(dense):
+            _ranked(fused, stored, rank, self.settings.dense_weight).dense = score
+        for rank, (stored, score) in enumerate(lexical):
+            _ranked(fused, stored, rank, self.settings.lexical_weight).lexical = score
+        ordered = sorted(fused.values(), key=lambda candidate: candidate.fused, reverse=True)[:wanted]
         if self.settings.sentence_weight:
-            question_coverage = WordCoverage(tokens(query), self.lexical.current())
-            for entry in ordered:
-                entry["sentence"] = question_coverage.best_sentence(entry["stored"].chunk.text)
-                entry["fused"] += self.settings.sentence_weight * entry["sentence"]
-            ordered.sort(key=lambda entry: entry["fused"], reverse=True)
-        return [_passage(entry, rank) for rank, entry in enumerate(ordered[:k], start=1)]
+            question_coverage = WordCoverage(tokens(query), snapshot.lexical)
+            for candidate in ordered:
+                candidate.sentence = question_coverage.best_sentence(candidate.stored.chunk.text)
+                candidate.fused += self.settings.sentence_weight * candidate.sentence
+            ordered.sort(key=lambda candidate: candidate.fused, reverse=True)
+        return [candidate.passage(rank) for rank, candidate in enumerate(ordered[:k], start=1)]
 
 
-def _passage(entry: dict, rank: int) -> Passage:
-    stored: StoredChunk = entry["stored"]
-    chunk = stored.chunk
-    return Passage(
-        chunk_id=chunk.id,
-        document_id=chunk.document_id,
-        source=stored.source,
-        title=stored.title,
-        start=chunk.start,
-        end=chunk.end,
-        text=chunk.text,
-        page=chunk.page,
-        rank=rank,
-        fused_score=entry["fused"],
-        dense_score=entry.get("dense"),
-        lexical_score=entry.get("lexical"),
-        sentence_score=entry.get("sentence"),
-    )
+def _ranked(fused: dict[str, Candidate], stored: StoredChunk, rank: int, weight: float) -> Candidate:
+    """The chunk's candidate, credited with its reciprocal rank (0-based `rank`) in one search."""
+    candidate = fused.setdefault(stored.chunk.id, Candidate(stored))
+    candidate.fused += weight / (RRF_K + rank + 1)
+    return candidate

@@ -14,6 +14,19 @@ from index.sentences import sentence_spans
 
 
 @dataclass(frozen=True)
+class PassageSentence:
+    """A sentence of a retrieved passage, by its offsets into the document."""
+
+    passage: Passage
+    start: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        return self.passage.text[self.start - self.passage.start : self.end - self.passage.start]
+
+
+@dataclass(frozen=True)
 class ScoredSentence:
     """A sentence of a passage, its document span, and how well it answers the question."""
 
@@ -40,8 +53,8 @@ class SentenceWeights:
     passage_rank: float = 0.05
 
 
-def passage_sentences(passages: list[Passage], distinct: bool = True) -> list[tuple[Passage, int, int]]:
-    """Each sentence of the passages as (passage, document start, document end); overlaps once if `distinct`."""
+def passage_sentences(passages: list[Passage], distinct: bool = True) -> list[PassageSentence]:
+    """Each sentence of the passages; a sentence in two overlapping passages once if `distinct`."""
     seen: set[tuple[str, int]] = set()
     found = []
     for passage in passages:
@@ -49,7 +62,7 @@ def passage_sentences(passages: list[Passage], distinct: bool = True) -> list[tu
             key = (passage.document_id, passage.start + span.start)
             if not distinct or key not in seen:
                 seen.add(key)
-                found.append((passage, passage.start + span.start, passage.start + span.end))
+                found.append(PassageSentence(passage, passage.start + span.start, passage.start + span.end))
     return found
 
 
@@ -71,11 +84,6 @@ class WordCoverage:
         return max((self.of(text[span.start : span.end]) for span in sentence_spans(text)), default=0.0)
 
 
-def coverage(question_words: list[str], text: str, lexical: LexicalIndex) -> float:
-    """Share of the question's informative weight whose words appear in `text`."""
-    return WordCoverage(question_words, lexical).of(text)
-
-
 def score_sentences(
     question: str,
     passages: list[Passage],
@@ -87,7 +95,7 @@ def score_sentences(
     candidates = passage_sentences(passages)
     if not candidates:
         return []
-    texts = [passage.text[start - passage.start : end - passage.start] for passage, start, end in candidates]
+    texts = [candidate.text for candidate in candidates]
     if weights.dense:
         vectors = embedder.embed_documents([question, *texts])
         dense = vectors[1:] @ vectors[0]
@@ -95,12 +103,11 @@ def score_sentences(
         dense = np.zeros(len(texts))
     question_coverage = WordCoverage(tokens(question), lexical)
     scored = []
-    for (passage, start, end), text, similarity in zip(candidates, texts, np.asarray(dense, dtype=float), strict=False):
+    for candidate, text, similarity in zip(candidates, texts, np.asarray(dense, dtype=float), strict=True):
         cover = question_coverage.of(text)
-        score = (
-            weights.dense * float(similarity)
-            + weights.coverage * cover
-            - weights.passage_rank * (passage.rank - 1) / max(1, len(passages))
+        rank_penalty = weights.passage_rank * (candidate.passage.rank - 1) / max(1, len(passages))
+        score = weights.dense * float(similarity) + weights.coverage * cover - rank_penalty
+        scored.append(
+            ScoredSentence(candidate.passage, candidate.start, candidate.end, text, float(similarity), cover, score)
         )
-        scored.append(ScoredSentence(passage, start, end, text, float(similarity), cover, score))
     return sorted(scored, key=lambda sentence: sentence.score, reverse=True)

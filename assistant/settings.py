@@ -1,41 +1,53 @@
-"""One settings object for the whole assistant, read from ASSISTANT_* environment variables and flags."""
+"""One settings object for the whole assistant, read from ASSISTANT_* environment variables and flags.
+
+Each default is written once: those of the index's parts are theirs (StoreSettings, EmbedderSettings,
+ChunkingSettings, the indexer's limits, the retrieval's weights) and Settings refers to them; top_k and the chat
+model's are here. Every environment value is parsed by the declared type of its field.
+"""
 
 from __future__ import annotations
 
 import os
+import types
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from assistant.retrieval import RetrievalSettings
+from index.chroma_client import StoreSettings
 from index.chunking import ChunkingSettings
 from index.embedding import EmbedderSettings
-from index.store import StoreSettings
+from index.formats import MAX_FILE_BYTES
+from index.indexer import WRITE_BATCH_CHUNKS
 
 ENV_PREFIX = "ASSISTANT_"
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 
 @dataclass(frozen=True)
 class Settings:
     """Every setting, with the embedded defaults: a Chroma folder, the packaged MiniLM, no LLM."""
 
-    index_path: str = ".chroma"  # Chroma folder on disk
-    chroma_host: str = ""  # set to use a Chroma server instead of the folder
-    chroma_port: int = 8000
-    collection: str = "documents"
-    embedding_model: str = "all-MiniLM-L6-v2"  # a sentence-transformers name or a local folder
-    embedding_precision: str = "auto"  # auto | float32 | bfloat16
-    device: str = "auto"  # auto | cpu | cuda
-    embedding_batch_size: int = 32
-    write_batch_chunks: int = 1024  # chunks embedded, then written to Chroma together
-    chunk_size: int = 800  # characters
-    chunk_overlap: int = 200  # characters
-    max_file_mb: float = 50.0
+    index_path: str = StoreSettings.path  # Chroma folder on disk
+    chroma_host: str = StoreSettings.host  # set to use a Chroma server instead of the folder
+    chroma_port: int = StoreSettings.port
+    collection: str = StoreSettings.collection
+    embedding_model: str = EmbedderSettings.model  # a sentence-transformers name or a local folder
+    embedding_precision: str = EmbedderSettings.precision  # auto | float32 | bfloat16
+    device: str = EmbedderSettings.device  # auto | cpu | cuda
+    embedding_batch_size: int = EmbedderSettings.batch_size
+    write_batch_chunks: int = WRITE_BATCH_CHUNKS  # chunks embedded, then written to Chroma together
+    chunk_size: int = ChunkingSettings.size  # characters
+    chunk_overlap: int = ChunkingSettings.overlap  # characters
+    max_file_mb: float = MAX_FILE_BYTES / 1_000_000
     top_k: int = 5  # passages given to the answerer
-    sentence_bonus: float = 0.08  # re-ranking weight of a passage's best-matching sentence (0 = fusion alone)
+    sentence_bonus: float = RetrievalSettings.sentence_weight  # re-ranking weight of the best sentence (0: off)
     chat_model: str = ""  # e.g. "ollama:llama3.1" or "openai:gpt-4o-mini"; empty = extractive answers
     chat_base_url: str = ""  # an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1
     chat_api_key: str = ""
     chat_temperature: float = 0.0
-    decline_threshold: float = 0.0  # 0 = the calibrated default of the answerer
+    decline_threshold: float | None = None  # None: the calibrated default (assistant/evidence.py)
 
     def __post_init__(self) -> None:
         if self.top_k <= 0:
@@ -46,23 +58,30 @@ class Settings:
             raise ValueError(f"write_batch_chunks must be > 0, got {self.write_batch_chunks}")
         if self.max_file_mb <= 0:
             raise ValueError(f"max_file_mb must be > 0, got {self.max_file_mb}")
-        ChunkingSettings(self.chunk_size, self.chunk_overlap)
+        self.chunking_settings()
         self.embedder_settings()
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Defaults, then ASSISTANT_* variables, then explicit overrides (flags); None overrides are ignored."""
-        environ = dict(os.environ if environ is None else environ)
+        environ = os.environ if environ is None else environ
+        types_by_name = get_type_hints(cls)
         values: dict[str, Any] = {}
         for spec in fields(cls):
-            raw = environ.get(ENV_PREFIX + spec.name.upper())
+            variable = ENV_PREFIX + spec.name.upper()
+            raw = environ.get(variable)
             if raw is not None and raw != "":
-                values[spec.name] = _convert(spec.name, raw, type(getattr(cls(), spec.name)))
+                values[spec.name] = parse_value(variable, raw, types_by_name[spec.name])
         values.update({name: value for name, value in overrides.items() if value is not None})
         return cls(**values)
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **{name: value for name, value in changes.items() if value is not None})
+
+    def environment(self) -> dict[str, str]:
+        """ASSISTANT_* variables that rebuild these settings with `from_env` (unset values are left out)."""
+        values = {spec.name: getattr(self, spec.name) for spec in fields(self)}
+        return {ENV_PREFIX + name.upper(): str(value) for name, value in values.items() if value is not None}
 
     def store_settings(self) -> StoreSettings:
         return StoreSettings(self.index_path, self.chroma_host, self.chroma_port, self.collection)
@@ -73,13 +92,31 @@ class Settings:
     def chunking_settings(self) -> ChunkingSettings:
         return ChunkingSettings(self.chunk_size, self.chunk_overlap)
 
+    def retrieval_settings(self) -> RetrievalSettings:
+        return RetrievalSettings(sentence_weight=self.sentence_bonus)
+
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1_000_000)
 
 
-def _convert(name: str, raw: str, kind: type) -> Any:
-    try:
-        return kind(raw)
-    except ValueError as error:
-        raise ValueError(f"{ENV_PREFIX}{name.upper()} must be a {kind.__name__}, got {raw!r}") from error
+def parse_value(variable: str, raw: str, declared: Any) -> Any:
+    """`raw` as the declared type (str, int, float, bool, or one of them or None); a bad value raises a
+    ValueError naming the variable and the value."""
+    kind = declared
+    if get_origin(declared) in (Union, types.UnionType):
+        kind = next(arg for arg in get_args(declared) if arg is not type(None))
+    text = raw.strip()
+    if kind is bool:
+        if text.lower() in TRUE_WORDS:
+            return True
+        if text.lower() in FALSE_WORDS:
+            return False
+        expected = "true or false (also 1/0, yes/no, on/off)"
+    else:
+        try:
+            return kind(text) if kind in (int, float) else raw
+        except ValueError:
+            pass
+        expected = "a whole number" if kind is int else "a number"
+    raise ValueError(f"{variable} must be {expected}, got {raw!r}")

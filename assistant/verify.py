@@ -10,7 +10,7 @@ import numpy as np
 from assistant.citations import CitationBuilder
 from assistant.lexical import LexicalIndex
 from assistant.models import Citation, Passage
-from assistant.sentences import SentenceWeights, coverage, passage_sentences
+from assistant.sentences import PassageSentence, SentenceWeights, WordCoverage, passage_sentences
 from assistant.text import tokens
 from index.embedding import Embedder
 from index.sentences import sentence_spans
@@ -31,12 +31,22 @@ class VerifiedAnswer:
 
 
 @dataclass(frozen=True)
-class _Claim:
-    text: str  # the sentence without its markers
+class Claim:
+    """A sentence of the model's answer, without its markers, and the passage numbers it cites."""
+
+    text: str
     markers: tuple[int, ...]
 
 
-def split_claims(answer: str) -> list[_Claim]:
+@dataclass(frozen=True)
+class Support:
+    """A passage sentence that backs a claim, and how strongly."""
+
+    score: float
+    sentence: PassageSentence
+
+
+def split_claims(answer: str) -> list[Claim]:
     """The answer's sentences, each with the passage numbers it cites."""
     claims = []
     for span in sentence_spans(answer):
@@ -44,8 +54,30 @@ def split_claims(answer: str) -> list[_Claim]:
         numbers = tuple(int(n) for group in _MARKERS.findall(sentence) for n in re.split(r"\s*,\s*", group))
         text = _MARKERS.sub("", sentence).strip()
         if text:
-            claims.append(_Claim(text, numbers))
+            claims.append(Claim(text, numbers))
     return claims
+
+
+class _Supports:
+    """Scores the passages' sentences as support for claims (all sentences embedded once, with the claims)."""
+
+    def __init__(self, claims: list[Claim], passages: list[Passage], embedder: Embedder, weights: SentenceWeights):
+        self.sentences = passage_sentences(passages, distinct=False)
+        vectors = embedder.embed_documents([c.text for c in claims] + [s.text for s in self.sentences])
+        self.claim_vectors, self.sentence_vectors = vectors[: len(claims)], vectors[len(claims) :]
+        self.weights = weights
+
+    def best(self, passage: Passage, claim_vector: np.ndarray, words: WordCoverage) -> Support | None:
+        """`passage`'s sentence that best supports the claim."""
+        best: Support | None = None
+        for sentence, vector in zip(self.sentences, self.sentence_vectors, strict=True):
+            if sentence.passage is not passage:
+                continue
+            dense = float(np.dot(vector, claim_vector))
+            score = self.weights.dense * dense + self.weights.coverage * words.of(sentence.text)
+            if best is None or score > best.score:
+                best = Support(score, sentence)
+        return best
 
 
 def verify_answer(
@@ -59,49 +91,27 @@ def verify_answer(
 ) -> VerifiedAnswer:
     """Tie each cited sentence to the best supporting sentence of the passages it names."""
     claims = split_claims(answer)
-    candidates = passage_sentences(passages, distinct=False)
     if not claims:
         return VerifiedAnswer("", [], [])
-    texts = [p.text[s - p.start : e - p.start] for p, s, e in candidates]
-    vectors = embedder.embed_documents([c.text for c in claims] + texts)
-    claim_vectors, sentence_vectors = vectors[: len(claims)], vectors[len(claims) :]
+    supports = _Supports(claims, passages, embedder, weights)
     parts, unsupported = [], []
-    for claim, claim_vector in zip(claims, claim_vectors, strict=True):
-        words = tokens(claim.text)
-        supports = [
-            _best_support(passages[n - 1], candidates, texts, sentence_vectors, claim_vector, words, lexical, weights)
-            for n in dict.fromkeys(claim.markers)
-            if 1 <= n <= len(passages)
-        ]
-        if not any(support and support[0] >= threshold for support in supports):
+    for claim, claim_vector in zip(claims, supports.claim_vectors, strict=True):
+        words = WordCoverage(tokens(claim.text), lexical)
+        cited = [passages[n - 1] for n in dict.fromkeys(claim.markers) if 1 <= n <= len(passages)]
+        named = [supports.best(passage, claim_vector, words) for passage in cited]
+        found = [support for support in named if support is not None and support.score >= threshold]
+        if not found:
             # a sentence with no marker, or a wrong one, may still be backed by another passage
-            every = [
-                _best_support(p, candidates, texts, sentence_vectors, claim_vector, words, lexical, weights)
-                for p in passages
-            ]
-            supports = [max((s for s in every if s), key=lambda s: s[0], default=None)]
+            every = [s for s in (supports.best(p, claim_vector, words) for p in passages) if s is not None]
+            strongest = max(every, key=lambda support: support.score, default=None)
+            found = [strongest] if strongest is not None and strongest.score >= threshold else []
         numbers: list[int] = []
-        for support in supports:
-            if support is None or support[0] < threshold:
-                continue
-            score, (passage, start, end) = support
-            citation = builder.cite(passage, start, end, score)
+        for support in found:
+            sentence = support.sentence
+            citation = builder.cite(sentence.passage, sentence.start, sentence.end, support.score)
             if citation is not None and citation.n not in numbers:
                 numbers.append(citation.n)
         if not numbers:
             unsupported.append(claim.text)
         parts.append(claim.text + "".join(f" [{n}]" for n in numbers))
     return VerifiedAnswer(" ".join(parts), builder.citations, unsupported)
-
-
-def _best_support(passage, candidates, texts, sentence_vectors, claim_vector, words, lexical, weights):
-    """The (score, candidate) of `passage`'s sentence that best supports the claim."""
-    best = None
-    for index, candidate in enumerate(candidates):
-        if candidate[0] is not passage:
-            continue
-        dense = float(np.dot(sentence_vectors[index], claim_vector))
-        score = weights.dense * dense + weights.coverage * coverage(words, texts[index], lexical)
-        if best is None or score > best[0]:
-            best = (score, candidate)
-    return best

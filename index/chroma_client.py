@@ -7,17 +7,30 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from index.errors import StoreError, StoreUnavailable
 from index.writelock import FolderLock, read_stamp, renew_stamp
 
-if TYPE_CHECKING:
-    from index.store import StoreSettings
-
 T = TypeVar("T")
 _RETRY_PAUSE = 0.5
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """An on-disk Chroma folder, or a Chroma server when `host` is set."""
+
+    path: str = ".chroma"
+    host: str = ""
+    port: int = 8000
+    collection: str = "documents"
+
+    @property
+    def location(self) -> str:
+        where = f"http://{self.host}:{self.port}" if self.host else self.path
+        return f"{where} (collection {self.collection!r})"
 
 
 class CollectionMissing(StoreError):

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.loaders import SUPPORTED_EXTENSIONS, unsupported_type_reason
+from index.formats import SUPPORTED_EXTENSIONS, unsupported_type_reason
 
 JUNK_DIRS = frozenset({"__pycache__", "node_modules", ".git"})
 LINK_LOOP = "symbolic link loop (the link leads back to itself)"

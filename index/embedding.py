@@ -8,15 +8,14 @@ Speed notes (figures in docs/benchmarks.md):
   which took most of a cold start; other models load through sentence-transformers;
 - a query (or a few sentences) runs on `query_threads` intra-op threads: a short input gains nothing from a
   second thread, and on a busy machine OpenMP threads waiting for each other turned 15 ms into hundreds;
-- OpenMP threads sleep rather than spin when idle (OMP_WAIT_POLICY=PASSIVE, set before torch loads unless the
-  environment says otherwise), which keeps both threads useful when other processes share the cores.
+- OpenMP threads should sleep rather than spin when idle (OMP_WAIT_POLICY=PASSIVE), which keeps both threads
+  useful when other processes share the cores. OpenMP reads it once, when torch loads, so the entry points (CLI,
+  app, bench) set it (assistant/runtime.py); a program that uses the library sets it itself (docs/api-contract.md).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,17 +28,6 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 PRECISIONS = ("auto", "float32", "bfloat16")
 BACKENDS = ("auto", "sentence-transformers")
 _BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
-
-
-def prefer_passive_openmp() -> bool:
-    """Ask OpenMP to sleep rather than spin while idle; only possible before torch is imported (returns whether)."""
-    if "torch" in sys.modules:
-        return False
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    return True
-
-
-prefer_passive_openmp()
 
 
 def packaged_model_path() -> Path | None:
@@ -181,7 +169,7 @@ class _SentenceTransformersEncoder:
 
         model = SentenceTransformer(location, device=device, local_files_only=Path(location).is_dir())
         self.model = model.to(dtype)
-        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dimension: Any = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         self.dimension = int(dimension())
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
@@ -358,7 +346,7 @@ def _fused_linear_works(device: str, dtype: Any) -> bool:
         bias = torch.randn(48, generator=generator).to(dtype)
         with torch.inference_mode():
             residual = torch.randn(2, 5, 48, generator=generator).to(dtype)
-            cases = [{}, {"gelu": True}, {"residual": residual}]
+            cases: list[dict[str, Any]] = [{}, {"gelu": True}, {"residual": residual}]
             pairs = [(_fused_linear(x, weight, bias, **case), _linear(x, weight, bias, **case)) for case in cases]
         return all(torch.allclose(ours.float(), plain.float(), atol=0.05, rtol=0.02) for ours, plain in pairs)
     except (AttributeError, RuntimeError, TypeError):
@@ -371,7 +359,6 @@ def _resolve_model(name: str) -> str:
         return str(Path(name).expanduser())
     if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
         packaged = packaged_model_path()
-        if packaged is not None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        if packaged is not None:  # a local folder: loaded without asking a hub
             return str(packaged)
     return name

@@ -9,8 +9,6 @@ import warnings
 from bs4 import BeautifulSoup, FeatureNotFound, MarkupResemblesLocatorWarning, Tag
 from bs4.element import CData, NavigableString, PageElement, PreformattedString
 
-warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
-
 DROPPED_TAGS = frozenset(
     {"script", "style", "noscript", "template", "iframe", "svg", "head", "title", "object", "embed"}
 )
@@ -80,10 +78,13 @@ class _Writer:
 
 
 def _parse(markup: str) -> BeautifulSoup:
-    try:
-        return BeautifulSoup(markup, "lxml")
-    except FeatureNotFound:
-        return BeautifulSoup(markup, "html.parser")
+    # A page whose whole text looks like a file name or URL makes bs4 warn; it is still a page to read.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        try:
+            return BeautifulSoup(markup, "lxml")
+        except FeatureNotFound:
+            return BeautifulSoup(markup, "html.parser")
 
 
 def _with_soup(markup: str) -> tuple[str, str]:

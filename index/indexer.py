@@ -8,7 +8,7 @@ store becomes unreachable: every document written until then is complete, and th
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,13 +17,18 @@ from typing import Protocol
 import numpy as np
 
 from index.chunking import ChunkingSettings, chunk_document
+from index.discovery import DiscoveredPath
 from index.embedding import Embedder
 from index.errors import IndexingError, LoadError, StoreUnavailable
-from index.models import Chunk, Document, FileOutcome, IndexReport
-from index.store import ChunkStore, DocumentWrite
+from index.formats import MAX_FILE_BYTES
+from index.models import Chunk, Document, FileOutcome, FileStatus, IndexedDocument, IndexReport
+from index.records import DocumentWrite
+from index.store import ChunkStore
 
-DEFAULT_MAX_FILE_BYTES = 50_000_000
+WRITE_BATCH_CHUNKS = 1024  # chunks embedded, then written to Chroma together
 MAX_QUEUED_WRITES = 2  # embedded batches waiting for the writer
+
+IndexItem = Document | DiscoveredPath  # a document loaded elsewhere, or a file found on disk
 
 
 class Progress(Protocol):
@@ -49,7 +54,7 @@ class _Silent:
 class _Pending:
     document: Document
     chunks: list[Chunk]
-    status: str
+    status: FileStatus
 
 
 class Indexer:
@@ -60,8 +65,8 @@ class Indexer:
         store: ChunkStore,
         embedder: Embedder,
         chunking: ChunkingSettings = ChunkingSettings(),
-        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-        batch_chunks: int = 1024,
+        max_file_bytes: int = MAX_FILE_BYTES,
+        batch_chunks: int = WRITE_BATCH_CHUNKS,
     ):
         if batch_chunks <= 0:
             raise ValueError(f"batch_chunks must be > 0, got {batch_chunks}")
@@ -77,7 +82,7 @@ class Indexer:
         """Index every supported file under `paths`; with `prune`, remove documents whose files are gone."""
         from index.discovery import discover_files
 
-        found = list(discover_files(paths))
+        found: list[IndexItem] = list(discover_files(paths))
         report = self._run(found, progress or _Silent())
         if prune:
             report.outcomes.extend(self.prune())
@@ -93,14 +98,14 @@ class Indexer:
         for document in self.store.documents().values():
             if Path(document.source).is_absolute() and not Path(document.source).exists():
                 self.store.remove_document(document.id)
-                outcomes.append(FileOutcome(document.source, "removed"))
+                outcomes.append(FileOutcome(document.source, FileStatus.REMOVED))
         return outcomes
 
-    def _run(self, items: list, progress: Progress) -> IndexReport:
+    def _run(self, items: Sequence[IndexItem], progress: Progress) -> IndexReport:
         with self.store.writing():
             return self._run_holding_the_store(items, progress)
 
-    def _run_holding_the_store(self, items: list, progress: Progress) -> IndexReport:
+    def _run_holding_the_store(self, items: Sequence[IndexItem], progress: Progress) -> IndexReport:
         started = time.perf_counter()
         report = IndexReport()
         self.store.repair()
@@ -108,7 +113,7 @@ class Indexer:
         progress.started(len(items))
         batch: list[_Pending] = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-writer") as writer:
-            writes: list[Future] = []
+            writes: list[Future[list[FileOutcome]]] = []
             written = 0  # futures at the front of `writes` already reported
             try:
                 for item in items:
@@ -140,28 +145,29 @@ class Indexer:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _prepare(self, item: object, known: dict) -> tuple[FileOutcome, _Pending | None]:
+    def _prepare(self, item: IndexItem, known: Mapping[str, IndexedDocument]) -> tuple[FileOutcome, _Pending | None]:
         """Load and chunk one item; returns a finished outcome, or the work still to do."""
         try:
             document = item if isinstance(item, Document) else self._load(item)
         except LoadError as error:
-            return FileOutcome(error.source, "failed", reason=error.reason), None
+            return FileOutcome(error.source, FileStatus.FAILED, reason=error.reason), None
         previous = known.get(document.id)
         if previous is not None and previous.sha256 == document.sha256:
-            return FileOutcome(document.source, "unchanged"), None
+            return FileOutcome(document.source, FileStatus.UNCHANGED), None
         chunks = chunk_document(document, self.chunking)
-        status = "updated" if previous is not None else "added"
+        status = FileStatus.UPDATED if previous is not None else FileStatus.ADDED
         return FileOutcome(document.source, status), _Pending(document, chunks, status)
 
-    def _load(self, discovered: object) -> Document:
+    def _load(self, discovered: DiscoveredPath) -> Document:
         from index.loaders import load_document
 
-        path = discovered.path  # type: ignore[attr-defined]
-        if discovered.problem:  # type: ignore[attr-defined]
-            raise LoadError(str(path), discovered.problem)  # type: ignore[attr-defined]
-        return load_document(path, max_bytes=self.max_file_bytes)
+        if discovered.problem:
+            raise LoadError(str(discovered.path), discovered.problem)
+        return load_document(discovered.path, max_bytes=self.max_file_bytes)
 
-    def _embed_and_submit(self, batch: list[_Pending], writer: ThreadPoolExecutor, progress: Progress) -> list[Future]:
+    def _embed_and_submit(
+        self, batch: list[_Pending], writer: ThreadPoolExecutor, progress: Progress
+    ) -> list[Future[list[FileOutcome]]]:
         if not batch:
             return []
         unique_texts = list(dict.fromkeys(chunk.text for pending in batch for chunk in pending.chunks))
@@ -201,7 +207,7 @@ class Indexer:
         except StoreUnavailable:
             raise
         except IndexingError as error:
-            return FileOutcome(pending.document.source, "failed", reason=str(error))
+            return FileOutcome(pending.document.source, FileStatus.FAILED, reason=str(error))
         return _written_outcome(pending)
 
 
@@ -210,7 +216,7 @@ def _written_outcome(pending: _Pending) -> FileOutcome:
 
 
 def _report_finished(
-    writes: list[Future], first: int, report: IndexReport, progress: Progress, pending: int = 0
+    writes: list[Future[list[FileOutcome]]], first: int, report: IndexReport, progress: Progress, pending: int = 0
 ) -> int:
     """Report the outcomes of the writes from `first` on, in order, as far as they are done, waiting until at most
     `pending` remain unreported; returns the index of the first write not reported yet."""
@@ -222,15 +228,15 @@ def _report_finished(
     return first
 
 
-def _raise_if_unavailable(writes: list[Future]) -> None:
+def _raise_if_unavailable(writes: list[Future[list[FileOutcome]]]) -> None:
     """Stop early (not after embedding everything) once a write found the store unreachable."""
     for future in writes:
         if future.done() and isinstance(future.exception(), StoreUnavailable):
             future.result()
 
 
-def _written(future: Future) -> int:
+def _written(future: Future[list[FileOutcome]]) -> int:
     """How many documents the write completed."""
     if not future.done() or future.cancelled() or future.exception() is not None:
         return 0
-    return sum(outcome.status in ("added", "updated") for outcome in future.result())
+    return sum(outcome.status in (FileStatus.ADDED, FileStatus.UPDATED) for outcome in future.result())

@@ -6,6 +6,8 @@ import io
 import logging
 import stat
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import docx
@@ -16,32 +18,29 @@ from pypdf.errors import FileNotDecryptedError
 
 from index.decoding import DecodeError, decode_text
 from index.errors import LoadError
+from index.formats import (
+    HTML_EXTENSIONS,
+    MAX_FILE_BYTES,
+    SUPPORTED_EXTENSIONS,
+    TEXT_EXTENSIONS,
+    human_size,
+    unsupported_type_reason,
+)
 from index.html_text import html_to_text, sniff_charset
 from index.identity import make_document
 from index.models import Document, PageSpan
 
-TEXT_EXTENSIONS = frozenset({".txt", ".md", ".markdown"})
-HTML_EXTENSIONS = frozenset({".html", ".htm"})
-SUPPORTED_EXTENSIONS = frozenset({*TEXT_EXTENSIONS, *HTML_EXTENSIONS, ".pdf", ".docx"})
 MAX_DOCX_EXPANDED = 200_000_000
 MAX_DOCX_RATIO = 100
 _RATIO_FLOOR = 1_000_000  # below this much unpacked data a high ratio is harmless
 NOT_FOUND = "file not found (it may have been moved or deleted)"
-# pypdf logs what it repairs ("EOF marker not found") to stderr; the LoadError reason already says what failed.
-logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
 class _Rejected(Exception):
     """Internal: the file is unusable; the message is the reason for a person."""
 
 
-def unsupported_type_reason(suffix: str) -> str:
-    """Explain that files ending in `suffix` cannot be loaded."""
-    kind = f"'{suffix}'" if suffix else "(no extension)"
-    return f"unsupported file type {kind} (supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))})"
-
-
-def load_document(path: Path, *, source: str | None = None, max_bytes: int = 50_000_000) -> Document:
+def load_document(path: Path, *, source: str | None = None, max_bytes: int = MAX_FILE_BYTES) -> Document:
     """Read `path` into a Document; raise LoadError naming the file and the reason."""
     path = Path(path)
     if source is None:
@@ -117,7 +116,25 @@ def _normalize(text: str) -> str:
     return "\n".join(kept).strip()
 
 
+@contextmanager
+def _quiet_pypdf() -> Iterator[None]:
+    """pypdf logs what it repairs ("EOF marker not found") to stderr; the LoadError reason already says what
+    failed. Only for the PDF being read: the logger's level is restored afterwards."""
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _pdf_text(data: bytes) -> tuple[str, tuple[PageSpan, ...]]:
+    with _quiet_pypdf():
+        return _pdf_pages(data)
+
+
+def _pdf_pages(data: bytes) -> tuple[str, tuple[PageSpan, ...]]:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not _decrypt_blank(reader):
@@ -195,15 +212,6 @@ def _too_big(size: int, limit: int) -> str:
     if shown == shown_limit:  # e.g. 50.0 MB vs 50.0 MB: show the exact counts instead
         shown, shown_limit = f"{size:,} bytes", f"{limit:,} bytes"
     return f"file is {shown}, over the {shown_limit} limit"
-
-
-def human_size(count: int) -> str:
-    """A byte count as people read it: 12 bytes, 3.4 KB, 56.7 MB."""
-    if count >= 1_000_000:
-        return f"{count / 1_000_000:.1f} MB"
-    if count >= 1_000:
-        return f"{count / 1_000:.1f} KB"
-    return f"{count} bytes"
 
 
 def _describe(exc: BaseException) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -67,12 +69,42 @@ class IndexedDocument:
         return page_at(self.pages, offset)
 
 
+@dataclass(frozen=True)
+class IndexState:
+    """What is visible in the index at one moment: its generation and its complete documents by id.
+
+    Everything one question reads (search filters, the lexical index, quote checks, page numbers) comes from the
+    same IndexState, so the stages of an answer never see two versions of the index."""
+
+    generation: int
+    documents: Mapping[str, IndexedDocument]
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """The visible version (content hash) of each document, by id."""
+        return {document.id: document.sha256 for document in self.documents.values()}
+
+    @property
+    def chunk_total(self) -> int:
+        return sum(document.chunks for document in self.documents.values())
+
+
+class FileStatus(StrEnum):
+    """What an indexing run did with one file."""
+
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    REMOVED = "removed"
+
+
 @dataclass
 class FileOutcome:
     """What happened to one file during an indexing run."""
 
     source: str
-    status: str  # "added" | "updated" | "unchanged" | "failed" | "removed"
+    status: FileStatus
     chunks_written: int = 0
     reason: str = ""
 
@@ -84,7 +116,7 @@ class IndexReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
     seconds: float = 0.0
 
-    def count(self, status: str) -> int:
+    def count(self, status: FileStatus | str) -> int:
         return sum(1 for outcome in self.outcomes if outcome.status == status)
 
     @property
@@ -93,12 +125,8 @@ class IndexReport:
 
     @property
     def failures(self) -> list[FileOutcome]:
-        return [outcome for outcome in self.outcomes if outcome.status == "failed"]
+        return [outcome for outcome in self.outcomes if outcome.status == FileStatus.FAILED]
 
     def summary(self) -> str:
-        return (
-            f"{self.count('added')} added, {self.count('updated')} updated, "
-            f"{self.count('unchanged')} unchanged, {self.count('failed')} failed, "
-            f"{self.count('removed')} removed; {self.chunks_written} chunks written "
-            f"in {self.seconds:.1f}s"
-        )
+        counts = ", ".join(f"{self.count(status)} {status}" for status in FileStatus)
+        return f"{counts}; {self.chunks_written} chunks written in {self.seconds:.1f}s"

@@ -3,70 +3,43 @@
 A document becomes visible only when its manifest entry names the content hash its chunks carry, and each version
 of a document has its own chunk records, so a run killed at any moment leaves the previous version (or nothing)
 visible, never a half-written one. A journal entry names every write in progress and its writer; the next run
-deletes what a dead writer left behind (`repair`). See docs/reliability.md.
+deletes what a dead writer left behind (`repair`). How records are laid out: index/records.py. See
+docs/reliability.md and docs/architecture.md.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import numpy as np
 
 from index import journal
-from index.chroma_client import CollectionMissing, Collections, connection_for
+from index.chroma_client import CollectionMissing, Collections, StoreSettings, connection_for
 from index.errors import StoreError
-from index.models import Chunk, Document, IndexedDocument, PageSpan
+from index.identity import sha256_text
+from index.models import IndexedDocument, IndexState
+from index.records import (
+    DocumentWrite,
+    StoredChunk,
+    chunk_records,
+    describe_writes,
+    indexed_document,
+    journal_records,
+    manifest_metadata,
+    rebuild_text,
+    stored_chunk,
+    text_and_metadata,
+)
 
 _PAGE_SIZE = 2000
 _DELETE_CLAUSES = 500  # documents per delete call: keeps the SQL Chroma builds small
 T = TypeVar("T")
 _CHUNKS_CONFIG: dict[str, Any] = {"configuration": {"hnsw": {"space": "cosine"}}}
-# A chunk's text is kept in its metadata, not as the Chroma document: Chroma builds a full-text (trigram) index of
-# documents that the assistant never uses (its lexical search is its own BM25), and which cost half of every chunk
-# write and a third of the folder (docs/benchmarks.md).
-TEXT_KEY = "text"
-
-
-@dataclass(frozen=True)
-class StoreSettings:
-    """An on-disk Chroma folder, or a Chroma server when `host` is set."""
-
-    path: str = ".chroma"
-    host: str = ""
-    port: int = 8000
-    collection: str = "documents"
-
-    @property
-    def location(self) -> str:
-        where = f"http://{self.host}:{self.port}" if self.host else self.path
-        return f"{where} (collection {self.collection!r})"
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    """A chunk read back from the store, with the document facts kept beside it."""
-
-    chunk: Chunk
-    source: str
-    title: str
-    document_sha256: str
-    gap_before: str = ""
-
-
-@dataclass(frozen=True)
-class DocumentWrite:
-    """A document with its chunks and their vectors (one row per chunk), ready to be written."""
-
-    document: Document
-    chunks: Sequence[Chunk]
-    vectors: np.ndarray
 
 
 class ChunkStore:
@@ -78,7 +51,7 @@ class ChunkStore:
         self._chunks_name = settings.collection
         self._manifest_name = f"{settings.collection}-manifest"
         self._journal_name = f"{settings.collection}-journal"
-        self._documents_cache: tuple[int, dict[str, IndexedDocument]] | None = None
+        self._state: IndexState | None = None
         try:
             self._read(lambda c: (c(self._chunks_name), c(self._manifest_name)), "opening the index")
         except CollectionMissing:
@@ -93,42 +66,43 @@ class ChunkStore:
         """A number that changes whenever the set of visible documents changes."""
         return int(self._read(lambda c: c.metadata(self._chunks_name), "reading the index").get("generation", 0))
 
-    def documents(self) -> dict[str, IndexedDocument]:
-        """Every complete document, by id (re-read only when the generation has moved)."""
+    def state(self) -> IndexState:
+        """What is visible now: one Chroma call for the generation; the manifest is read again only when the
+        generation has moved since the last call."""
         generation = self.generation()
-        cached = self._documents_cache
-        if cached is not None and cached[0] == generation:
-            return dict(cached[1])
+        cached = self._state
+        if cached is not None and cached.generation == generation:
+            return cached
         records = self._read(lambda c: c(self._manifest_name).get(include=["metadatas"]), "reading the index")
         documents = {
-            doc_id: _indexed_document(doc_id, metadata)
+            doc_id: indexed_document(doc_id, metadata)
             for doc_id, metadata in zip(records["ids"], records["metadatas"] or [], strict=False)
         }
-        self._documents_cache = (generation, documents)
-        return dict(documents)
+        state = IndexState(generation, MappingProxyType(documents))
+        self._state = state
+        return state
+
+    def documents(self) -> dict[str, IndexedDocument]:
+        """Every complete document, by id."""
+        return dict(self.state().documents)
 
     def chunk_count(self) -> int:
         """Chunk records in the collection, visible or not."""
         return self._read(lambda c: c(self._chunks_name).count(), "counting chunks")
 
-    def query(self, vector: np.ndarray, k: int) -> list[tuple[StoredChunk, float]]:
-        """The k visible chunks nearest to `vector`, with their cosine similarity."""
-        documents = self.documents()
-        visible = {doc.id: doc.sha256 for doc in documents.values()}
-        # The manifest's total is free (cached per generation); a Chroma count() per query is not.
-        total = sum(doc.chunks for doc in documents.values())
+    def query(self, vector: np.ndarray, k: int, state: IndexState | None = None) -> list[tuple[StoredChunk, float]]:
+        """The k chunks nearest to `vector` among those visible in `state` (read now when not given), with their
+        cosine similarity. One Chroma call, unless left-over records of other versions took the places."""
+        state = state or self.state()
+        versions = state.versions
+        total = state.chunk_total  # free from the manifest; a Chroma count() per query is not
         if total == 0 or k <= 0:
             return []
         wanted = min(total, k + 8)
         while True:
-            result = self._read(
-                lambda c, n=wanted: c(self._chunks_name).query(
-                    query_embeddings=[vector.tolist()], n_results=n, include=["documents", "metadatas", "distances"]
-                ),
-                "searching the index",
-            )
+            result = self._read(_nearest(self._chunks_name, vector, wanted), "searching the index")
             hits = [
-                (_stored_chunk(chunk_id, document, metadata), 1.0 - float(distance))
+                (stored_chunk(chunk_id, document, metadata), 1.0 - float(distance))
                 for chunk_id, document, metadata, distance in zip(
                     result["ids"][0],
                     result["documents"][0],
@@ -136,53 +110,33 @@ class ChunkStore:
                     result["distances"][0],
                     strict=False,
                 )
-                if visible.get(metadata["document_id"]) == metadata["sha256"]
+                if versions.get(metadata["document_id"]) == metadata["sha256"]
             ]
             if len(hits) >= k or len(result["ids"][0]) < wanted:
                 return hits[:k]
             wanted *= 4  # left-over chunks of other versions took places: ask for more
 
-    def iter_chunks(self, document_id: str | None = None) -> Iterator[StoredChunk]:
-        """Every visible chunk (of one document when `document_id` is given), in pages."""
-        visible = {doc.id: doc.sha256 for doc in self.documents().values()}
+    def iter_chunks(self, document_id: str | None = None, state: IndexState | None = None) -> Iterator[StoredChunk]:
+        """Every chunk visible in `state` (read now when not given), or those of one document, in pages."""
+        versions = (state or self.state()).versions
         where: dict[str, Any] | None = None
         if document_id:
-            if document_id not in visible:
+            if document_id not in versions:
                 return
-            where = {"$and": [{"document_id": document_id}, {"sha256": visible[document_id]}]}
-        offset = 0
-        while True:
-            page = self._read(
-                lambda c, at=offset: c(self._chunks_name).get(
-                    where=where, include=["documents", "metadatas"], limit=_PAGE_SIZE, offset=at
-                ),
-                "reading the index",
-            )
+            where = {"$and": [{"document_id": document_id}, {"sha256": versions[document_id]}]}
+        for page in self._pages(self._chunks_name, where):
             for chunk_id, document, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=False):
-                if visible.get(metadata["document_id"]) == metadata["sha256"]:
-                    yield _stored_chunk(chunk_id, document, metadata)
-            if len(page["ids"]) < _PAGE_SIZE:
-                return
-            offset += _PAGE_SIZE
+                if versions.get(metadata["document_id"]) == metadata["sha256"]:
+                    yield stored_chunk(chunk_id, document, metadata)
 
-    def document_text(self, document_id: str) -> str:
+    def document_text(self, document_id: str, state: IndexState | None = None) -> str:
         """Rebuild a document's full text from its chunks' offsets, checked against its hash."""
-        from index.identity import sha256_text
-
-        document = self.documents().get(document_id)
+        state = state or self.state()
+        document = state.documents.get(document_id)
         if document is None:
             raise StoreError(f"no indexed document with id {document_id!r}")
-        pieces: list[str] = []
-        length = 0
-        for stored in sorted(self.iter_chunks(document_id), key=lambda s: s.chunk.start):
-            chunk = stored.chunk
-            if chunk.start < length:  # overlap with the previous chunk
-                pieces.append(chunk.text[length - chunk.start :])
-            else:
-                pieces.append(stored.gap_before)
-                pieces.append(chunk.text)
-            length = max(length, chunk.end)
-        text = "".join(pieces)
+        chunks = self.iter_chunks(document_id, state)
+        text = rebuild_text((s.chunk.start, s.chunk.end, s.gap_before, s.chunk.text) for s in chunks)
         if sha256_text(text) != document.sha256:
             raise StoreError(f"the stored chunks of {document.source} do not rebuild its text; re-index it")
         return text
@@ -195,26 +149,26 @@ class ChunkStore:
             return []
         return [journal.Entry.from_record(i, m) for i, m in zip(records["ids"], records["metadatas"], strict=False)]
 
-    def snapshot(self) -> dict[str, dict[str, tuple[str, dict[str, Any]]]]:
+    def records(self) -> dict[str, dict[str, tuple[str, dict[str, Any]]]]:
         """Every chunk and manifest record as stored (id -> (text, metadata)), visible or not: for checks."""
         result = {}
         for name, kind in ((self._chunks_name, "chunks"), (self._manifest_name, "manifest")):
             records: dict[str, tuple[str, dict[str, Any]]] = {}
-            offset = 0
-            while True:
-                page = self._read(
-                    lambda c, n=name, at=offset: c(n).get(
-                        include=["documents", "metadatas"], limit=_PAGE_SIZE, offset=at
-                    ),
-                    "reading the index",
-                )
+            for page in self._pages(name, None):
                 rows = zip(page["ids"], page["documents"], page["metadatas"], strict=False)
-                records.update((record_id, _text_and_metadata(text, metadata)) for record_id, text, metadata in rows)
-                if len(page["ids"]) < _PAGE_SIZE:
-                    break
-                offset += _PAGE_SIZE
+                records.update((record_id, text_and_metadata(text, metadata)) for record_id, text, metadata in rows)
             result[kind] = records
         return result
+
+    def _pages(self, name: str, where: dict[str, Any] | None) -> Iterator[dict[str, Any]]:
+        """The records of collection `name` (matching `where`), a page of ids, texts and metadata at a time."""
+        offset = 0
+        while True:
+            page = self._read(_page(name, where, offset), "reading the index")
+            yield page
+            if len(page["ids"]) < _PAGE_SIZE:
+                return
+            offset += _PAGE_SIZE
 
     # --- writing -------------------------------------------------------------------------------------
 
@@ -239,21 +193,21 @@ class ChunkStore:
                     journal.finish(entry)
 
     def _write(self, entries: list[journal.Entry], writes: Sequence[DocumentWrite], model: str) -> None:
-        what = _describe_writes(writes)
-        journal_records = _journal_records(entries)
-        self._write_op(lambda c: c(self._journal_name, {}).upsert(**journal_records), what)
+        what = describe_writes(writes)
+        begun = journal_records(entries)
+        self._write_op(lambda c: c(self._journal_name, {}).upsert(**begun), what)
         batch = max(1, min(self._read(lambda c: c.max_batch, what), 1000))
         beat = time.monotonic()
-        for record in _chunk_records(writes, batch):
-            self._write_op(lambda c, r=record: c(self._chunks_name).upsert(**r), what)
+        for record in chunk_records(writes, batch):
+            self._write_op(_call(self._chunks_name, "upsert", **record), what)
             if time.monotonic() - beat > journal.HEARTBEAT_SECONDS:
                 beat = time.monotonic()
-                renewed = _journal_records(entries, heartbeat=time.time())
-                self._write_op(lambda c, r=renewed: c(self._journal_name).upsert(**r), what)
+                renewed = journal_records(entries, heartbeat=time.time())
+                self._write_op(_call(self._journal_name, "upsert", **renewed), what)
         manifest = {
             "ids": [w.document.id for w in writes],
             "embeddings": [[1.0] for _ in writes],
-            "metadatas": [_manifest_metadata(w.document, len(w.chunks), model) for w in writes],
+            "metadatas": [manifest_metadata(w.document, len(w.chunks), model) for w in writes],
         }
         self._write_op(lambda c: c(self._manifest_name).upsert(**manifest), what)  # the commit
         self._new_generation(what)
@@ -267,7 +221,7 @@ class ChunkStore:
         with self.writing():
             entry = journal.begin(document_id, "")
             try:
-                self._write_op(lambda c: c(self._journal_name, {}).upsert(**_journal_records([entry])), what)
+                self._write_op(lambda c: c(self._journal_name, {}).upsert(**journal_records([entry])), what)
                 self._write_op(lambda c: c(self._manifest_name).delete(ids=[document_id]), what)
                 self._new_generation(what)
                 self._delete_other_versions({document_id: set()}, exclude={entry.id}, what=what)
@@ -314,7 +268,7 @@ class ChunkStore:
         orphans: list[str] = []
         touched: set[str] = set()
         counts: dict[str, int] = {}
-        for record_id, (_, metadata) in self.snapshot()["chunks"].items():
+        for record_id, (_, metadata) in self.records()["chunks"].items():
             document = manifest.get(str(metadata.get("document_id")))
             if document is None or document.sha256 != metadata.get("sha256"):
                 orphans.append(record_id)
@@ -323,7 +277,7 @@ class ChunkStore:
                 counts[document.id] = counts.get(document.id, 0) + 1
         for first in range(0, len(orphans), 1000):
             part = orphans[first : first + 1000]
-            self._write_op(lambda c, p=part: c(self._chunks_name).delete(ids=p), "repairing the index")
+            self._write_op(_call(self._chunks_name, "delete", ids=part), "repairing the index")
         for document_id, document in manifest.items():
             if counts.get(document_id, 0) != document.chunks:
                 self.remove_document(document_id)
@@ -348,7 +302,7 @@ class ChunkStore:
         for first in range(0, len(clauses), _DELETE_CLAUSES):
             part = clauses[first : first + _DELETE_CLAUSES]
             where = part[0] if len(part) == 1 else {"$or": part}
-            self._write_op(lambda c, w=where: c(self._chunks_name).delete(where=w), what)
+            self._write_op(_call(self._chunks_name, "delete", where=where), what)
 
     def _new_generation(self, what: str) -> None:
         self._write_op(lambda c: c(self._chunks_name).modify(metadata=self._fresh_metadata()), what)
@@ -369,118 +323,26 @@ class ChunkStore:
         return self._conn.run(fn, what, writes=True)
 
 
-def _gaps_before(text: str, chunks: Sequence[Chunk]) -> list[str]:
-    """The text between each chunk and the end of the previous one (whitespace), to rebuild the document."""
-    gaps = []
-    covered = 0
-    for chunk in chunks:
-        gaps.append(text[covered : chunk.start] if chunk.start > covered else "")
-        covered = max(covered, chunk.end)
-    return gaps
+def _call(name: str, method: str, **arguments: Any) -> Callable[[Collections], Any]:
+    """A call of `method` on collection `name` with `arguments` (bound now, not when the call runs)."""
+
+    def call(collections: Collections) -> Any:
+        return getattr(collections(name), method)(**arguments)
+
+    return call
 
 
-def _chunk_metadata(document: Document, chunk: Chunk, gap_before: str) -> dict[str, Any]:
-    metadata: dict[str, Any] = {
-        TEXT_KEY: chunk.text,
-        "chunk_id": chunk.id,
-        "document_id": document.id,
-        "source": document.source,
-        "title": document.title,
-        "sha256": document.sha256,
-        "ordinal": chunk.ordinal,
-        "start": chunk.start,
-        "end": chunk.end,
-        "gap_before": gap_before,
-    }
-    if chunk.page is not None:
-        metadata["page"] = chunk.page
-    return metadata
+def _nearest(name: str, vector: np.ndarray, n: int) -> Callable[[Collections], dict[str, Any]]:
+    def query(collections: Collections) -> dict[str, Any]:
+        return collections(name).query(
+            query_embeddings=[vector.tolist()], n_results=n, include=["documents", "metadatas", "distances"]
+        )
+
+    return query
 
 
-def _manifest_metadata(document: Document, chunks: int, model: str) -> dict[str, Any]:
-    return {
-        "source": document.source,
-        "title": document.title,
-        "sha256": document.sha256,
-        "chunks": chunks,
-        "characters": len(document.text),
-        "model": model,
-        "indexed_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "pages": json.dumps([[page.number, page.start, page.end] for page in document.pages]),
-    }
+def _page(name: str, where: dict[str, Any] | None, offset: int) -> Callable[[Collections], dict[str, Any]]:
+    def get(collections: Collections) -> dict[str, Any]:
+        return collections(name).get(where=where, include=["documents", "metadatas"], limit=_PAGE_SIZE, offset=offset)
 
-
-def _record_id(chunk: Chunk, sha256: str) -> str:
-    """Each version of a document has its own records, so writing one never touches another's."""
-    return f"{chunk.id}@{sha256[:16]}"
-
-
-def _journal_records(entries: Sequence[journal.Entry], heartbeat: float | None = None) -> dict[str, Any]:
-    metadatas = []
-    for entry in entries:
-        metadata = entry.metadata()
-        if heartbeat is not None:
-            metadata["heartbeat"] = heartbeat
-        metadatas.append(metadata)
-    return {
-        "ids": [entry.id for entry in entries],
-        "embeddings": [[1.0] for _ in entries],
-        "metadatas": metadatas,
-    }
-
-
-def _chunk_records(writes: Sequence[DocumentWrite], batch: int) -> Iterator[dict[str, Any]]:
-    """Upsert arguments for every chunk of `writes`, at most `batch` chunks per call, across documents."""
-    record: dict[str, list[Any]] = {"ids": [], "embeddings": [], "metadatas": []}
-    for write in writes:
-        document = write.document
-        gaps = _gaps_before(document.text, write.chunks)
-        for i, chunk in enumerate(write.chunks):
-            record["ids"].append(_record_id(chunk, document.sha256))
-            record["embeddings"].append(write.vectors[i].tolist())
-            record["metadatas"].append(_chunk_metadata(document, chunk, gaps[i]))
-            if len(record["ids"]) == batch:
-                yield record
-                record = {"ids": [], "embeddings": [], "metadatas": []}
-    if record["ids"]:
-        yield record
-
-
-def _describe_writes(writes: Sequence[DocumentWrite]) -> str:
-    first = writes[0].document.source
-    return f"writing {first}" if len(writes) == 1 else f"writing {first} and {len(writes) - 1} more documents"
-
-
-def _text_and_metadata(document: str | None, metadata: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
-    """A record's text and its other metadata: the text is a metadata value (older indexes kept it as the
-    Chroma document, which is read where the metadata has none)."""
-    metadata = dict(metadata or {})
-    text = metadata.pop(TEXT_KEY, None)
-    return (document or "") if text is None else str(text), metadata
-
-
-def _stored_chunk(record_id: str, document: str | None, metadata: dict[str, Any]) -> StoredChunk:
-    text, metadata = _text_and_metadata(document, metadata)
-    chunk = Chunk(
-        id=str(metadata.get("chunk_id") or record_id),
-        document_id=metadata["document_id"],
-        ordinal=int(metadata["ordinal"]),
-        start=int(metadata["start"]),
-        end=int(metadata["end"]),
-        text=text,
-        page=metadata.get("page"),
-    )
-    return StoredChunk(chunk, metadata["source"], metadata["title"], metadata["sha256"], metadata.get("gap_before", ""))
-
-
-def _indexed_document(doc_id: str, metadata: dict[str, Any]) -> IndexedDocument:
-    return IndexedDocument(
-        id=doc_id,
-        source=metadata["source"],
-        title=metadata["title"],
-        sha256=metadata["sha256"],
-        chunks=int(metadata["chunks"]),
-        characters=int(metadata["characters"]),
-        indexed_at=metadata["indexed_at"],
-        pages=tuple(PageSpan(*page) for page in json.loads(metadata.get("pages") or "[]")),
-    )
+    return get

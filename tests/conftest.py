@@ -1,53 +1,22 @@
-"""Shared fixtures: the real MiniLM embedder (loaded once) and a hashed bag-of-words fake for plumbing tests."""
+"""Fixtures: the real MiniLM embedder (loaded once), a hashed bag-of-words fake for plumbing tests, fresh
+Assistants on Chroma folders in tmp_path, and every store connection closed after each test."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
 from pathlib import Path
 
-import numpy as np
 import pytest
+from helpers import HashingEmbedder
 
 from assistant.settings import Settings
-
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-EVAL = Path(os.environ.get("EVAL_DATA_DIR", ROOT.parent / "shared" / "eval"))
+from index.chroma_client import close_connections
 
 
-def require_eval_data() -> Path:
-    """The SQuAD sets beside the checkout (or EVAL_DATA_DIR): missing skips locally, fails under CI=true."""
-    if not EVAL.is_dir():
-        message = f"evaluation data not found at {EVAL} (set EVAL_DATA_DIR)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return EVAL
-
-
-class HashingEmbedder:
-    """Deterministic bag-of-words vectors: fast, no model, enough where ranking quality does not matter."""
-
-    model_id = "hashing-test"
-    dimension = 256
-
-    def warm_up(self) -> None:
-        pass
-
-    def _vector(self, text: str) -> np.ndarray:
-        vector = np.zeros(self.dimension, dtype=np.float32)
-        for word in re.findall(r"\w+", text.lower()):
-            vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
-        norm = np.linalg.norm(vector)
-        return vector / norm if norm else vector + 1.0 / np.sqrt(self.dimension)
-
-    def embed_documents(self, texts):
-        return np.stack([self._vector(text) for text in texts]) if texts else np.zeros((0, self.dimension))
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self._vector(text)
+@pytest.fixture(autouse=True)
+def _let_go_of_indexes():
+    """Each test opens its own Chroma folders; the clients this process opened are closed after it."""
+    yield
+    close_connections()
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +44,9 @@ def make_assistant(tmp_path: Path):
     """Build an Assistant on a fresh Chroma folder in tmp_path."""
     from assistant.core import Assistant
 
-    def build(embedder, **changes) -> Assistant:
-        return Assistant(Settings(index_path=str(tmp_path / "index")).with_changes(**changes), embedder=embedder)
+    def build(embedder, *, chat=None, **changes) -> Assistant:
+        """`chat`: a LangChain chat model object to answer with; `changes`: settings."""
+        settings = Settings(index_path=str(tmp_path / "index")).with_changes(**changes)
+        return Assistant(settings, embedder=embedder, chat_model=chat)
 
     return build

@@ -82,11 +82,9 @@ def _peak_rss_kib() -> int:
 
 
 def main(argv: list[str]) -> int:
-    from conftest import HashingEmbedder
+    from helpers import HashingEmbedder
 
-    import assistant.cli_commands
     from assistant.cli import main as cli_main
-    from assistant.core import Assistant
 
     environ = os.environ
     kill_after = int(environ.get("RELIABILITY_KILL_AFTER_WRITES") or 0)
@@ -94,8 +92,7 @@ def main(argv: list[str]) -> int:
     if environ.get("RELIABILITY_VANISH"):
         _vanish(environ["RELIABILITY_VANISH"])
     atexit.register(_report, environ.get("RELIABILITY_COUNT_FILE", ""), environ.get("RELIABILITY_RSS_FILE", ""))
-    assistant.cli_commands._assistant = lambda settings: Assistant(settings, embedder=HashingEmbedder())
-    return cli_main(argv)
+    return cli_main(argv, embedder=HashingEmbedder())
 
 
 if __name__ == "__main__":

@@ -15,11 +15,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from conftest import HashingEmbedder
+from helpers import HashingEmbedder
 
 from assistant.core import Assistant
 from assistant.settings import Settings
-from index.store import ChunkStore, StoreSettings
+from index.chroma_client import StoreSettings
+from index.store import ChunkStore
 
 TESTS = Path(__file__).resolve().parent
 HELPER = TESTS / "reliability_cli.py"
@@ -124,12 +125,12 @@ def store_settings(index: Path, collection: str = "documents") -> StoreSettings:
 
 def normalized(store: ChunkStore) -> dict[str, dict[str, Any]]:
     """Every stored record (ids, texts, metadata), the manifest's `indexed_at` left out."""
-    snapshot = store.snapshot()
+    records = store.records()
     manifest = {
         record_id: (text, {key: value for key, value in metadata.items() if key != "indexed_at"})
-        for record_id, (text, metadata) in snapshot["manifest"].items()
+        for record_id, (text, metadata) in records["manifest"].items()
     }
-    return {"chunks": snapshot["chunks"], "manifest": manifest}
+    return {"chunks": records["chunks"], "manifest": manifest}
 
 
 def figure(name: str, value: object) -> None:

@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS
+from helpers import SEEDS
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from assistant.citations import CitationBuilder, QuoteChecker
+from assistant.citations import CitationBuilder
 from assistant.models import Passage, Turn
 
 LIGHTHOUSE = (
@@ -119,9 +119,18 @@ def test_follow_up_uses_the_conversation(seeded):
     assert follow.answered and any("1874" in c.quote for c in follow.citations)
 
 
+class OneDocument:
+    """A QuoteSource holding one document's text."""
+
+    def document_text(self, document_id: str) -> str:
+        return "The real text says one thing."
+
+    def page_at(self, document_id: str, offset: int) -> int | None:
+        return None
+
+
 def test_a_quote_that_does_not_match_the_document_is_never_cited():
-    checker = QuoteChecker(lambda doc_id: "The real text says one thing.")
-    builder = CitationBuilder(checker)
+    builder = CitationBuilder(OneDocument())
     tampered = Passage("c", "d", "/f.txt", "f", 0, 29, "The fake text says another!!", None, 1, 1.0)
     assert builder.cite(tampered, 0, 28, 0.9) is None
     honest = Passage("c", "d", "/f.txt", "f", 0, 29, "The real text says one thing.", None, 1, 1.0)
@@ -137,10 +146,8 @@ def test_chat_model_answer_is_verified_marker_by_marker(make_assistant, minilm, 
         "The lighthouse was built in 1874 [1]. It was built by Maria Lund [7]. "
         "The keeper owned three cats and a parrot [1]."
     )
-    model = GenericFakeChatModel(messages=iter([AIMessage(content=reply)]))
-    assistant = make_assistant(minilm)
+    assistant = make_assistant(minilm, chat=GenericFakeChatModel(messages=iter([AIMessage(content=reply)])))
     assistant.index_paths([folder])
-    assistant._chat_model = model
     pieces, answer = [], None
     for item in assistant.stream("When was the lighthouse built?"):
         if isinstance(item, str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import SEEDS, require_eval_data
+from helpers import SEEDS, require_eval_data
 
 from index.chunking import ChunkingSettings, chunk_document
 from index.identity import make_document

@@ -263,7 +263,7 @@ def test_load_error_names_the_file(tmp_path):
 
 
 def test_pdf_pages_reach_citations(tmp_path, make_assistant, minilm):
-    from test_loaders import make_pdf
+    from helpers import make_pdf
 
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(

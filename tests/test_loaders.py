@@ -10,11 +10,13 @@ from pathlib import Path
 
 import docx
 import pytest
+from helpers import make_pdf
 from pypdf import PdfReader, PdfWriter
 
 from index import html_text, loaders
 from index.errors import LoadError
-from index.loaders import SUPPORTED_EXTENSIONS, load_document
+from index.formats import SUPPORTED_EXTENSIONS
+from index.loaders import load_document
 
 
 def write(path: Path, data: bytes | str) -> Path:
@@ -29,37 +31,6 @@ def load_error(path: Path, **kwargs: object) -> LoadError:
     assert str(error).startswith(f"{error.source}: ")
     assert error.source.endswith(path.name)
     return error
-
-
-def make_pdf(pages: list[list[str]]) -> bytes:
-    """A minimal valid PDF with one text line per entry, one page per item."""
-    count = len(pages)
-    font = 3 + 2 * count
-    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(count))
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
-    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode())
-    for i, lines in enumerate(pages):
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources"
-            f" << /Font << /F1 {font} 0 R >> >> /Contents {4 + 2 * i} 0 R >>".encode()
-        )
-        ops = ["BT", "/F1 12 Tf", "14 TL", "72 720 Td", *(f"({line}) Tj T*" for line in lines)]
-        stream = "\n".join([*ops, "ET"]).encode()
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
 
 
 def encrypted_pdf(user_password: str) -> bytes:

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from unittest.mock import MagicMock
 
 import pytest
-from conftest import HashingEmbedder
+from helpers import HashingEmbedder
 from reliability_support import (
     assert_answers_verbatim,
     assert_consistent,
@@ -40,12 +40,6 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "ui" / "app.py"
 
 
-@pytest.fixture(autouse=True)
-def _let_go_of_indexes():
-    yield
-    close_connections()
-
-
 def _about(answer, number: int) -> bool:
     """The answer's passages include the one document that states Project zeta<number>'s approval."""
     return any(f"Project zeta{number} was approved" in passage.text for passage in answer.passages)
@@ -53,7 +47,7 @@ def _about(answer, number: int) -> bool:
 
 def _finds(assistant, number: int) -> bool:
     """The assistant's lexical index (rebuilt when the store changes) holds Project zeta<number>."""
-    hits = assistant.lexical_index().search(f"zeta{number}", 1)
+    hits = assistant.snapshot().lexical.search(f"zeta{number}", 1)
     return bool(hits) and f"Project zeta{number} was approved" in hits[0][0].chunk.text
 
 

@@ -38,12 +38,6 @@ FILES = 9
 QUESTION = "When was Project zeta3 approved by the council?"
 
 
-@pytest.fixture(autouse=True)
-def _let_go_of_indexes():
-    yield
-    close_connections()
-
-
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory):
     """A corpus, the records of a clean first run over it, and how many writes that run makes."""

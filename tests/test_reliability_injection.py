@@ -59,9 +59,8 @@ def test_an_injected_order_is_quoted_like_any_other_text(harbour, make_assistant
 
 def test_a_chat_model_that_obeys_the_document_gets_only_verified_quotes_through(harbour, make_assistant, minilm):
     SENT.clear()
-    assistant = make_assistant(minilm)
+    assistant = make_assistant(minilm, chat=ObedientModel(messages=iter([AIMessage(content=OBEYING_REPLY)])))
     assistant.index_paths([harbour])
-    assistant._chat_model = ObedientModel(messages=iter([AIMessage(content=OBEYING_REPLY)]))
     answer = assistant.ask("When was the harbour lighthouse built?")
 
     (messages,) = SENT

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import docx
-import pytest
+from helpers import make_pdf
 from pypdf import PdfReader, PdfWriter
 from reliability_support import (
     assert_answers_verbatim,
@@ -23,20 +23,12 @@ from reliability_support import (
     run_cli,
     store_settings,
 )
-from test_loaders import make_pdf
 
-from index.chroma_client import close_connections
 from index.store import ChunkStore
 
 GOOD_TEXT = "The lighthouse keeper records the tides at dawn. The lamp was replaced in 1911 after a storm.\n"
 UTF16_TEXT = "Die Brücke über den Fluss wurde 1932 eröffnet. Ärzte und Bäcker feierten gemeinsam.\n"
 BIG_MB = 60
-
-
-@pytest.fixture(autouse=True)
-def _let_go_of_indexes():
-    yield
-    close_connections()
 
 
 def _good_files(folder: Path) -> None:

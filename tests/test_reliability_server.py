@@ -11,7 +11,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import HashingEmbedder
+from helpers import HashingEmbedder
 from reliability_support import (
     ChromaServer,
     assert_answers_verbatim,
@@ -28,16 +28,10 @@ from reliability_support import (
 
 from assistant.core import Assistant
 from assistant.settings import Settings
-from index.chroma_client import close_connections
-from index.store import ChunkStore, StoreSettings
+from index.chroma_client import StoreSettings, close_connections
+from index.store import ChunkStore
 
 QUESTIONS = [f"When was Project zeta{number} approved by the council?" for number in (1, 4, 7)]
-
-
-@pytest.fixture(autouse=True)
-def _let_go_of_indexes():
-    yield
-    close_connections()
 
 
 @pytest.fixture(scope="module")

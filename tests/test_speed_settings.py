@@ -297,11 +297,11 @@ def test_lexical_cache_follows_the_store_and_is_reused_by_a_new_process(make_ass
     assistant = make_assistant(fake_embedder)
     first = [make_document(f"/docs/{n}.txt", f"doc {n}", PASSAGES[n]) for n in range(4)]
     assistant.index_documents(first)
-    assert "Eiffel" in assistant.lexical_index().search("Eiffel Tower height", 1)[0][0].chunk.text
+    assert "Eiffel" in assistant.snapshot().lexical.search("Eiffel Tower height", 1)[0][0].chunk.text
     assistant.index_documents([make_document("/docs/new.txt", "new", "Zebras have black and white stripes.")])
-    assert "Zebras" in assistant.lexical_index().search("zebra stripes", 1)[0][0].chunk.text
+    assert "Zebras" in assistant.snapshot().lexical.search("zebra stripes", 1)[0][0].chunk.text
     assistant.remove(first[0].id)
-    assert not assistant.lexical_index().search("Eiffel Tower", 5)
+    assert not assistant.snapshot().lexical.search("Eiffel Tower", 5)
     cache = LexicalCache(assistant.store)
     assert cache.folder.is_dir() and (cache.folder / "state.json").exists()
 
@@ -309,5 +309,5 @@ def test_lexical_cache_follows_the_store_and_is_reused_by_a_new_process(make_ass
         raise AssertionError("the saved index should have been used")
 
     assistant.store.iter_chunks = no_reading  # a new cache on an unchanged store reads no chunk
-    assert "Zebras" in cache.current().search("zebra stripes", 1)[0][0].chunk.text
-    assert not cache.current().search("Eiffel Tower", 5)
+    assert "Zebras" in cache.current(assistant.store.state()).search("zebra stripes", 1)[0][0].chunk.text
+    assert not cache.current(assistant.store.state()).search("Eiffel Tower", 5)

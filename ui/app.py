@@ -10,7 +10,10 @@ if __package__ in (None, ""):  # run as a script by Streamlit: make `ui`, `assis
 
 import streamlit as st
 
+from assistant.core import Assistant
 from assistant.errors import AssistantError
+from assistant.runtime import prefer_passive_openmp
+from assistant.settings import Settings
 from index.errors import IndexingError
 from ui import state
 from ui.chat import ask, render_conversation
@@ -22,6 +25,7 @@ from ui.viewer import show_source
 
 
 def main() -> None:
+    prefer_passive_openmp()  # this script owns the process; nothing has loaded torch before the first run
     st.set_page_config(page_title="Ask your documents", page_icon=":material/format_quote:")
     st.html(CSS)
     st.title("Ask your documents")
@@ -57,7 +61,7 @@ def main() -> None:
         show_source(view)
 
 
-def _load(settings):
+def _load(settings: Settings) -> Assistant:
     """The Assistant for these settings; a spinner shows while the model and the index load the first time."""
     with st.spinner("Loading the embedding model and opening the index…"):
         try:
@@ -67,7 +71,7 @@ def _load(settings):
             st.stop()
 
 
-def _seed_on_first_run(assistant, settings) -> None:
+def _seed_on_first_run(assistant: Assistant, settings: Settings) -> None:
     """Index the sample folder (seeds/) the first time an empty index is opened, with a progress bar."""
     seeds = state.seeds_folder()
     if seeds is None or not seeds.is_dir() or not state.first_open(settings):

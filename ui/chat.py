@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from assistant.errors import AssistantError
-from assistant.models import Answer, Citation, Passage
+from assistant.models import Answer, AnswerMode, Citation, Passage
 from assistant.render import source_label
 from index.errors import IndexingError
 from ui.citations import answer_html, escape_markdown, passage_html, plain_html, quote_in_passage_html, unsupported_html
@@ -62,7 +62,7 @@ def render_answer(index: int, exchange: Exchange) -> None:
         _citation(index, exchange, citation)
     if not answer.answered:
         _closest_passages(index, exchange)
-    mode = "chat model" if answer.mode == "llm" else "extractive"
+    mode = "chat model" if answer.mode == AnswerMode.CHAT_MODEL else "extractive"
     st.caption(f"{len(answer.citations)} verified quotes · {exchange.top_k} passages searched · {mode} answer")
 
 

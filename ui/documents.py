@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.indexer import Progress
-from index.models import FileOutcome, IndexedDocument, IndexReport
+from index.models import FileOutcome, FileStatus, IndexedDocument, IndexReport
 from ui.uploads import SavedUpload, UploadRejected, safe_filename, save_upload
 
 
@@ -16,18 +16,18 @@ class UploadResult:
     """What happened to one uploaded file."""
 
     name: str
-    status: str  # "added" | "updated" | "unchanged" | "failed"
+    status: FileStatus
     reason: str = ""
     chunks: int = 0
 
     @property
     def ok(self) -> bool:
-        return self.status != "failed"
+        return self.status != FileStatus.FAILED
 
     def message(self) -> str:
         if not self.ok:
             return f"{self.name}: {self.reason}"
-        if self.status == "unchanged":
+        if self.status == FileStatus.UNCHANGED:
             return f"{self.name}: already indexed, unchanged"
         return f"{self.name}: {self.status} ({self.chunks} passages)"
 
@@ -50,13 +50,13 @@ def index_uploads(
     for name, data in uploads:
         safe = safe_filename(name)
         if safe in names:
-            slots.append(UploadResult(name, "failed", "another file in this upload has the same name"))
+            slots.append(UploadResult(name, FileStatus.FAILED, "another file in this upload has the same name"))
             continue
         names.add(safe)
         try:
             slots.append(save_upload(folder, name, data, assistant.settings.max_file_bytes))
         except (UploadRejected, OSError) as error:
-            slots.append(UploadResult(name, "failed", _reason(error)))
+            slots.append(UploadResult(name, FileStatus.FAILED, _reason(error)))
     saved = [slot for slot in slots if isinstance(slot, SavedUpload)]
     if not saved:
         return [slot for slot in slots if isinstance(slot, UploadResult)]
@@ -72,10 +72,10 @@ def index_uploads(
 
 def _settle(upload: SavedUpload, outcome: FileOutcome | None) -> UploadResult:
     """Keep an indexed upload; delete a failed one (restoring the file it replaced)."""
-    if outcome is None or outcome.status == "failed":
+    if outcome is None or outcome.status == FileStatus.FAILED:
         upload.discard()
         reason = outcome.reason if outcome is not None else "the file was not indexed"
-        return UploadResult(upload.path.name, "failed", reason)
+        return UploadResult(upload.path.name, FileStatus.FAILED, reason)
     upload.keep()
     return UploadResult(upload.path.name, outcome.status, chunks=outcome.chunks_written)
 

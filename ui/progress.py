@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from index.models import FileOutcome
+from index.models import FileOutcome, FileStatus
 
 
 class Bar(Protocol):
@@ -30,7 +30,7 @@ class BarProgress:
 
     def file_done(self, outcome: FileOutcome) -> None:
         self.done += 1
-        self.failed += outcome.status == "failed"
+        self.failed += outcome.status == FileStatus.FAILED
         self._show()
 
     def chunks_embedded(self, count: int) -> None:

@@ -8,9 +8,10 @@ from pathlib import Path
 import streamlit as st
 
 from assistant.errors import AssistantError
+from assistant.models import AnswerMode
 from assistant.settings import Settings
 from index.errors import IndexingError
-from index.loaders import SUPPORTED_EXTENSIONS
+from index.formats import SUPPORTED_EXTENSIONS
 from ui import state
 from ui.citations import escape_markdown
 from ui.documents import index_uploads, remove_document, uploads_folder
@@ -31,7 +32,9 @@ def render_settings(box, base: Settings) -> None:
                 "Answer mode",
                 state.MODES,
                 key=state.MODE,
-                format_func=lambda mode: "Extractive (quotes only)" if mode == "extractive" else base.chat_model,
+                format_func=lambda mode: (
+                    base.chat_model if mode == AnswerMode.CHAT_MODEL else "Extractive (quotes only)"
+                ),
                 help="Extractive answers are made of quotes; the chat model writes an answer and cites passages.",
             )
         else:

@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from assistant.core import Assistant
-from assistant.models import Answer, Turn
+from assistant.models import Answer, AnswerMode, Turn
 from assistant.settings import Settings
 from index.embedding import Embedder, EmbedderSettings
 
@@ -24,7 +24,7 @@ COLLECTION = "collection"
 VALID_COLLECTION = "valid_collection"
 SEEDS_ENV = "ASSISTANT_UI_SEEDS"  # the sample folder indexed on first run ("" turns it off)
 UPLOADS_ENV = "ASSISTANT_UPLOADS_PATH"  # where uploads are saved (default: beside the index)
-MODES = ("extractive", "llm")
+MODES = tuple(AnswerMode)
 _COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]$")
 
 
@@ -71,7 +71,7 @@ def init_state(base: Settings) -> None:
     """Defaults for the conversation and the sidebar's widgets, set once per session."""
     st.session_state.setdefault(CONVERSATION, [])
     st.session_state.setdefault(TOP_K, base.top_k)
-    st.session_state.setdefault(MODE, "llm" if base.chat_model else "extractive")
+    st.session_state.setdefault(MODE, AnswerMode.CHAT_MODEL if base.chat_model else AnswerMode.EXTRACTIVE)
     st.session_state.setdefault(COLLECTION, base.collection)
     st.session_state.setdefault(VALID_COLLECTION, base.collection)
 
@@ -83,9 +83,10 @@ def chosen_settings(base: Settings) -> Settings:
         collection = st.session_state.get(VALID_COLLECTION, base.collection)
     else:
         st.session_state[VALID_COLLECTION] = collection
-    mode = st.session_state.get(MODE, "extractive")
-    chat_model = base.chat_model if mode == "llm" else ""
-    return base.with_changes(collection=collection, chat_model=chat_model, top_k=int(st.session_state.get(TOP_K, 5)))
+    mode = st.session_state.get(MODE, AnswerMode.EXTRACTIVE)
+    chat_model = base.chat_model if mode == AnswerMode.CHAT_MODEL else ""
+    top_k = int(st.session_state.get(TOP_K, base.top_k))
+    return base.with_changes(collection=collection, chat_model=chat_model, top_k=top_k)
 
 
 def seeds_folder() -> Path | None:

@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.loaders import SUPPORTED_EXTENSIONS, human_size, unsupported_type_reason
+from index.formats import SUPPORTED_EXTENSIONS, human_size, unsupported_type_reason
 
 MAX_NAME_LENGTH = 120
 _UNSAFE = re.compile(r'[<>:"|?*\x00-\x1f\x7f]')

@@ -1,0 +1,43 @@
+"""The answerer protocol: how evidence becomes an answer, and the one place a declined answer is made.
+
+An answerer is chosen when the Assistant is made (assistant/core.py): the extractive one (assistant/extractive.py)
+or the chat-model one (assistant/llm.py). It receives Evidence and never reads the index or calls back into the
+Assistant. A new answerer is one module with a class that has these two methods and a `mode`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+from assistant.evidence import Evidence
+from assistant.models import Answer, AnswerMode, Turn
+
+NOT_FOUND = "The documents do not contain an answer to this question."
+
+
+class Answerer(Protocol):
+    mode: AnswerMode
+
+    def standalone_query(self, question: str, history: Sequence[Turn]) -> str:
+        """The question made to stand alone for retrieval (a follow-up gets its subject from the history)."""
+        ...
+
+    def stream(self, evidence: Evidence) -> Iterator[str | Answer]:
+        """Pieces of the answer text as they are produced, then the verified Answer last."""
+        ...
+
+
+def declined(evidence: Evidence, mode: AnswerMode, unsupported: Sequence[str] = ()) -> Answer:
+    """The answer when the documents do not answer: no citation, the passages kept for the reader to check."""
+    return Answer(
+        evidence.question,
+        NOT_FOUND,
+        [],
+        evidence.passages,
+        answered=False,
+        mode=mode,
+        query=evidence.query,
+        evidence=evidence.score,
+        unsupported=list(unsupported),
+    )

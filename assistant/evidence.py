@@ -1,0 +1,62 @@
+"""What the documents offer for a question, gathered once and handed to an answerer.
+
+Evidence holds the passages retrieved for the query, their sentences scored against it, the evidence score (how
+strongly the best sentences bear on the question) and the index snapshot it was read from; citations are built
+against that same snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.citations import CitationBuilder
+from assistant.models import Passage
+from assistant.retrieval import HybridSearch
+from assistant.sentences import ScoredSentence, score_sentences
+from assistant.snapshot import IndexSnapshot
+from index.embedding import Embedder
+
+EVIDENCE_SENTENCES = 3
+# Evidence under this declines. Calibrated on SQuAD 2.0's unanswerable questions (docs/quality.md); the
+# ASSISTANT_DECLINE_THRESHOLD setting overrides it.
+DECLINE_THRESHOLD = 0.48
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything an answerer needs: it never reads the index itself."""
+
+    question: str  # as asked
+    query: str  # what retrieval used (a follow-up made to stand alone)
+    passages: list[Passage]
+    sentences: list[ScoredSentence]  # every sentence of the passages, best first
+    score: float
+    snapshot: IndexSnapshot
+
+    def citation_builder(self) -> CitationBuilder:
+        """A new builder that numbers quotes verified against this evidence's snapshot."""
+        return CitationBuilder(self.snapshot)
+
+
+def gather_evidence(
+    question: str, query: str, k: int, snapshot: IndexSnapshot, embedder: Embedder, search: HybridSearch
+) -> Evidence:
+    """Retrieve the k best passages for `query` from `snapshot` and score their sentences."""
+    vector = embedder.embed_query(query)
+    passages = search.search(query, vector, k, snapshot)
+    sentences = score_sentences(query, passages, embedder, snapshot.lexical)
+    return Evidence(question, query, passages, sentences, evidence_score(vector, sentences, embedder), snapshot)
+
+
+def evidence_score(question_vector: np.ndarray, scored: list[ScoredSentence], embedder: Embedder) -> float:
+    """How strongly the best candidate sentences bear on the question: the higher of their meaning match
+    (cosine similarity) and their share of the question's informative words.
+
+    Sentence-level, so a long passage about something else does not hide the one sentence that answers; and
+    either signal suffices, because the embedding alone misses names and the words alone miss paraphrase."""
+    top = scored[:EVIDENCE_SENTENCES]
+    if not top:
+        return 0.0
+    similarity = float(np.max(embedder.embed_documents([s.text for s in top]) @ question_vector))
+    return max(similarity, max(sentence.coverage for sentence in top))

@@ -1,0 +1,171 @@
+"""How documents, chunks and journal entries are laid out as Chroma records, and read back.
+
+Record ids are versioned per document content (`<chunk id>@<first 16 hex of the document's sha256>`), so writing a
+new version never touches the records of the visible one. A chunk's text is a metadata value (`text`), not the
+Chroma document: Chroma builds a full-text (trigram) index of documents that the assistant never uses (its lexical
+search is its own BM25), which cost half of every chunk write and a third of the folder (docs/benchmarks.md).
+Indexes written before kept the text as the Chroma document; it is still read where the metadata has none.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from index import journal
+from index.models import Chunk, Document, IndexedDocument, PageSpan
+
+TEXT_KEY = "text"
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk read back from the store, with the document facts kept beside it."""
+
+    chunk: Chunk
+    source: str
+    title: str
+    document_sha256: str
+    gap_before: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentWrite:
+    """A document with its chunks and their vectors (one row per chunk), ready to be written."""
+
+    document: Document
+    chunks: Sequence[Chunk]
+    vectors: np.ndarray
+
+
+def gaps_before(text: str, chunks: Sequence[Chunk]) -> list[str]:
+    """The text between each chunk and the end of the previous one (whitespace), to rebuild the document."""
+    gaps = []
+    covered = 0
+    for chunk in chunks:
+        gaps.append(text[covered : chunk.start] if chunk.start > covered else "")
+        covered = max(covered, chunk.end)
+    return gaps
+
+
+def chunk_metadata(document: Document, chunk: Chunk, gap_before: str) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        TEXT_KEY: chunk.text,
+        "chunk_id": chunk.id,
+        "document_id": document.id,
+        "source": document.source,
+        "title": document.title,
+        "sha256": document.sha256,
+        "ordinal": chunk.ordinal,
+        "start": chunk.start,
+        "end": chunk.end,
+        "gap_before": gap_before,
+    }
+    if chunk.page is not None:
+        metadata["page"] = chunk.page
+    return metadata
+
+
+def manifest_metadata(document: Document, chunks: int, model: str) -> dict[str, Any]:
+    return {
+        "source": document.source,
+        "title": document.title,
+        "sha256": document.sha256,
+        "chunks": chunks,
+        "characters": len(document.text),
+        "model": model,
+        "indexed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "pages": json.dumps([[page.number, page.start, page.end] for page in document.pages]),
+    }
+
+
+def versioned_record_id(chunk: Chunk, sha256: str) -> str:
+    """Each version of a document has its own records, so writing one never touches another's."""
+    return f"{chunk.id}@{sha256[:16]}"
+
+
+def journal_records(entries: Sequence[journal.Entry], heartbeat: float | None = None) -> dict[str, Any]:
+    metadatas = []
+    for entry in entries:
+        metadata = entry.metadata()
+        if heartbeat is not None:
+            metadata["heartbeat"] = heartbeat
+        metadatas.append(metadata)
+    return {
+        "ids": [entry.id for entry in entries],
+        "embeddings": [[1.0] for _ in entries],
+        "metadatas": metadatas,
+    }
+
+
+def chunk_records(writes: Sequence[DocumentWrite], batch: int) -> Iterator[dict[str, Any]]:
+    """Upsert arguments for every chunk of `writes`, at most `batch` chunks per call, across documents."""
+    record: dict[str, list[Any]] = {"ids": [], "embeddings": [], "metadatas": []}
+    for write in writes:
+        document = write.document
+        gaps = gaps_before(document.text, write.chunks)
+        for i, chunk in enumerate(write.chunks):
+            record["ids"].append(versioned_record_id(chunk, document.sha256))
+            record["embeddings"].append(write.vectors[i].tolist())
+            record["metadatas"].append(chunk_metadata(document, chunk, gaps[i]))
+            if len(record["ids"]) == batch:
+                yield record
+                record = {"ids": [], "embeddings": [], "metadatas": []}
+    if record["ids"]:
+        yield record
+
+
+def rebuild_text(chunks: Iterable[tuple[int, int, str, str]]) -> str:
+    """A document's text from its chunks as (start, end, gap before, text), in any order: overlaps are kept once
+    and the gaps (whitespace between chunks) put back."""
+    pieces: list[str] = []
+    length = 0
+    for start, end, gap_before, text in sorted(chunks, key=lambda chunk: chunk[0]):
+        pieces.extend([text[length - start :]] if start < length else [gap_before, text])
+        length = max(length, end)
+    return "".join(pieces)
+
+
+def describe_writes(writes: Sequence[DocumentWrite]) -> str:
+    first = writes[0].document.source
+    return f"writing {first}" if len(writes) == 1 else f"writing {first} and {len(writes) - 1} more documents"
+
+
+def text_and_metadata(document: str | None, metadata: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """A record's text and its other metadata: the text is a metadata value (older indexes kept it as the
+    Chroma document, which is read where the metadata has none)."""
+    metadata = dict(metadata or {})
+    text = metadata.pop(TEXT_KEY, None)
+    return (document or "") if text is None else str(text), metadata
+
+
+def stored_chunk(record_id: str, document: str | None, metadata: dict[str, Any]) -> StoredChunk:
+    text, metadata = text_and_metadata(document, metadata)
+    chunk = Chunk(
+        id=str(metadata.get("chunk_id") or record_id),
+        document_id=metadata["document_id"],
+        ordinal=int(metadata["ordinal"]),
+        start=int(metadata["start"]),
+        end=int(metadata["end"]),
+        text=text,
+        page=metadata.get("page"),
+    )
+    return StoredChunk(chunk, metadata["source"], metadata["title"], metadata["sha256"], metadata.get("gap_before", ""))
+
+
+def indexed_document(doc_id: str, metadata: dict[str, Any]) -> IndexedDocument:
+    return IndexedDocument(
+        id=doc_id,
+        source=metadata["source"],
+        title=metadata["title"],
+        sha256=metadata["sha256"],
+        chunks=int(metadata["chunks"]),
+        characters=int(metadata["characters"]),
+        indexed_at=metadata["indexed_at"],
+        pages=tuple(PageSpan(*page) for page in json.loads(metadata.get("pages") or "[]")),
+    )
