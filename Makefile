@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint bench-quick
+.PHONY: run test setup lint
 
 run: setup
 	$(BIN)/assistant ui
@@ -13,8 +13,9 @@ test: setup
 	@command -v chromium >/dev/null 2>&1 || bash .ci/install-chromium || true
 	$(BIN)/python -m pytest
 
+# ruff (style, imports, bugs) and mypy (types of assistant/, index/, ui/; settings in pyproject.toml)
 lint: setup
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 setup: $(STAMP)
 

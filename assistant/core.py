@@ -40,12 +40,23 @@ def choose_answerer(settings: Settings, embedder: Embedder, chat_model: Any = No
 
 
 class Assistant:
-    """Answers questions about the indexed documents; the model and the index load on first use."""
+    """Answers questions about the indexed documents; the model and the index load on first use.
 
-    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None, chat_model: Any = None):
+    `embedder`: a loaded Embedder to share; `chat_model`: a LangChain chat model object to answer with (instead of
+    the configured one); `answerer`: any Answerer (assistant/answerer.py), instead of choosing from the settings.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        chat_model: Any = None,
+        answerer: Answerer | None = None,
+    ):
         self.settings = settings or Settings.from_env()
         self.embedder = embedder or Embedder(self.settings.embedder_settings())
-        self.answerer = choose_answerer(self.settings, self.embedder, chat_model)
+        self.answerer = answerer or choose_answerer(self.settings, self.embedder, chat_model)
         threshold = self.settings.decline_threshold
         self.decline_threshold = DECLINE_THRESHOLD if threshold is None else threshold
         self._lock = threading.Lock()

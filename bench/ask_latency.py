@@ -13,7 +13,6 @@ real embeddings of its sentences, so the store, HNSW and BM25 see realistic data
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import random
 import re
@@ -129,8 +128,9 @@ class Stages:
     """Wraps the parts of `ask` to time each one, per question."""
 
     def __init__(self, assistant) -> None:
-        import assistant.core as core
+        import assistant.evidence as evidence
         from assistant.lexical import LexicalIndex
+        from assistant.snapshot import IndexSnapshot
 
         self.watch = common.Stopwatch()
         self._restore: list = []
@@ -140,9 +140,10 @@ class Stages:
         self._patch(embedder, "embed_documents", timed("embed sentences", embedder.embed_documents))
         self._patch(store, "query", timed("dense search (Chroma)", store.query))
         self._patch(LexicalIndex, "search", timed("lexical search (BM25)", LexicalIndex.search))
-        self._patch(core, "score_sentences", timed("sentence scoring", core.score_sentences))
-        checker = assistant._checker
-        self._patch(checker, "text_of", timed("quote check (document text)", checker.text_of))
+        self._patch(evidence, "score_sentences", timed("sentence scoring", evidence.score_sentences))
+        self._patch(store, "state", timed("index snapshot (generation)", store.state))
+        text = IndexSnapshot.document_text
+        self._patch(IndexSnapshot, "document_text", timed("quote check (document text)", text))
 
     def _timed(self, name: str, function):
         watch = self.watch
@@ -164,30 +165,6 @@ class Stages:
                 setattr(owner, name, original)
             else:
                 delattr(owner, name)
-
-
-def proposed_wiring(assistant) -> list[str]:
-    """Apply, in this process only, the changes docs/benchmarks.md proposes for core and store; returns them."""
-    applied = []
-    checker = assistant._checker
-    if getattr(checker, "fast_text", None) is None:
-        checker.fast_text = lambda document_id: assistant.lexical_index().document_text(document_id)
-        applied.append("core: QuoteChecker(store.document_text, fast_text=<lexical index>.document_text)")
-    store = assistant.store
-    if "self.chunk_count()" in inspect.getsource(type(store).query) and "chunk_count" not in vars(store):
-        counted: dict[int, int] = {}
-        count = store.chunk_count
-
-        def chunk_count() -> int:
-            generation = store.generation()
-            if generation not in counted:
-                counted.clear()
-                counted[generation] = count()
-            return counted[generation]
-
-        store.chunk_count = chunk_count
-        applied.append("store: chunk count cached per generation in ChunkStore.query")
-    return applied
 
 
 def timed_asks(assistant, questions: list[str]) -> dict:
@@ -233,18 +210,15 @@ def measure(size: int, embedder, questions: list[str], warm: int = 5) -> dict:
     store = assistant.store
     open_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    LexicalCache(store, persist=False).current()
+    LexicalCache(store, persist=False).current(store.state())
     rebuild_seconds = time.perf_counter() - started
-    LexicalCache(store).current()  # saves it when nothing is saved yet
+    LexicalCache(store).current(store.state())  # saves it when nothing is saved yet
     started = time.perf_counter()
     assistant.warm_up()  # loads the saved lexical index
     load_seconds = time.perf_counter() - started
     for question in questions[:warm]:
         assistant.ask(question)
     figures = timed_asks(assistant, questions[warm:])
-    applied = proposed_wiring(assistant)
-    if applied:
-        figures["with_proposed_changes"] = {"changes": applied, **timed_asks(assistant, questions[warm:])}
     figures.update(
         size=size,
         chunks=store.chunk_count(),
@@ -303,14 +277,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         for name, stage in figures["stages"].items():
             print(f"    {name:36s} p50 {stage['p50_ms']:6.2f} ms  mean {stage['mean_ms']:6.2f} ms")
-        proposed = figures.get("with_proposed_changes")
-        if proposed:
-            print(
-                f"  with the changes proposed for core/store ({'; '.join(proposed['changes'])}): "
-                f"p50 {proposed['p50_ms']:.1f} ms, p95 {proposed['p95_ms']:.1f} ms, {proposed['asks_per_s']:.1f} asks/s"
-            )
-            for name, stage in proposed["stages"].items():
-                print(f"    {name:36s} p50 {stage['p50_ms']:6.2f} ms  mean {stage['mean_ms']:6.2f} ms")
     return 0
 
 

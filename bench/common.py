@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import index.embedding  # noqa: E402,F401 - sets the OpenMP wait policy before anything imports torch
+from assistant.runtime import prefer_passive_openmp  # noqa: E402
+
+prefer_passive_openmp()  # a bench script owns its process: set before anything imports torch
 
 EVAL_DIR = Path(os.environ.get("EVAL_DATA_DIR", ROOT.parent / "shared" / "eval"))
 XQUAD = EVAL_DIR / "squad11-xquad-en" / "xquad.en.json"

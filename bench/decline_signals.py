@@ -104,14 +104,15 @@ def main() -> None:
         assistant = Assistant(eval_settings(Settings.from_env(), str(Path(folder) / "chroma")))
         assistant.warm_up()
         assistant.index_documents(list(data.documents))
-        encoder = assistant.embedder._model
+        encoder = assistant.embedder.encoder
         if not hasattr(encoder, "hidden_states"):
             raise SystemExit("token alignment needs the built-in encoder (the default MiniLM)")
-        lexical = assistant.lexical_index()
+        lexical = assistant.snapshot().lexical
         started = time.perf_counter()
         features, impossible = [], []
         for question in questions:
-            _, scored, evidence = assistant.gather(question.question, assistant.settings.top_k)
+            gathered = assistant.evidence(question.question)
+            scored, evidence = gathered.sentences, gathered.score
             top = scored[:3]
             if not top:
                 continue

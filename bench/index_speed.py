@@ -234,10 +234,10 @@ def embedding_levers(texts: list[str], repeats: int) -> list[dict]:
             torch.set_num_threads(min(threads, default_threads))
             started = time.perf_counter()
             if sort:  # the encoder orders a call's texts by token count, then batches them
-                models[precision]._model.encode(texts, size)
+                models[precision].encoder.encode(texts, size)
             else:  # batches in document order, each padded to its longest text
                 for first in range(0, len(shuffled), size):
-                    models[precision]._model.encode(shuffled[first : first + size], size)
+                    models[precision].encoder.encode(shuffled[first : first + size], size)
             rates[config].append(len(texts) / (time.perf_counter() - started))
             torch.set_num_threads(default_threads)
     rows = []

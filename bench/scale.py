@@ -55,7 +55,7 @@ def child(size: int) -> dict:
     store = assistant.store
     store.chunk_count()
     memory["Chroma opened"] = common.rss_mb()
-    assistant.lexical_index()
+    assistant.snapshot()
     memory["lexical index loaded"] = common.rss_mb()
     _, questions = common.squad_documents(common.XQUAD)
     for question in random.Random(1).sample(questions, 50):

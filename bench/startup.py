@@ -27,6 +27,8 @@ marks = [("start", time.perf_counter())]
 def mark(name):
     marks.append((name, time.perf_counter()))
 from assistant.cli import build_parser, settings_from
+from assistant.runtime import prefer_passive_openmp
+prefer_passive_openmp()
 mark("import the CLI")
 args = build_parser().parse_args(sys.argv[1:])
 from assistant.core import Assistant
@@ -40,9 +42,9 @@ mark("import chromadb (rest)")
 assistant = Assistant(settings_from(args))
 assistant.embedder.warm_up()
 mark("load the model")
-assistant.store
+assistant.store.state()
 mark("open Chroma")
-assistant.lexical_index()
+assistant.snapshot()
 mark("lexical index (load or build)")
 answer = assistant.ask(args.question)
 mark("first answer")

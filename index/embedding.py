@@ -118,6 +118,12 @@ class Embedder:
         return self._encode_interactive([text])[0]
 
     @property
+    def encoder(self) -> Any:
+        """The loaded encoder (the built-in BERT encoder, or a sentence-transformers model), loading it now."""
+        self.warm_up()
+        return self._model
+
+    @property
     def dimension(self) -> int:
         self.warm_up()
         return int(self._model.dimension)
@@ -273,23 +279,23 @@ class _BertEncoder:
         with torch.inference_mode():
             for first in range(0, len(order), batch_size):
                 picked = order[first : first + batch_size]
-                ids = np.full((len(picked), self._padded_length(len(encoded[picked[0]]))), self.pad_id, dtype=np.int64)
+                ids = np.full((len(picked), self.padded_length(len(encoded[picked[0]]))), self.pad_id, dtype=np.int64)
                 mask = np.zeros_like(ids)
                 for row, number in enumerate(picked):
                     ids[row, : len(encoded[number])] = encoded[number]
                     mask[row, : len(encoded[number])] = 1
                 tensors = (torch.from_numpy(ids).to(self.device), torch.from_numpy(mask).to(self.device))
-                vectors[picked] = self._forward(*tensors).cpu().numpy()
+                vectors[picked] = self.forward(*tensors).cpu().numpy()
         return _normalized(vectors)
 
-    def _padded_length(self, longest: int) -> int:
+    def padded_length(self, longest: int) -> int:
         """In bf16 on a CPU, batches are padded to a multiple of 16 tokens: the attention kernel works in blocks,
         and the whole encoder took about 10% less time (in float32 it took 3-5% more; docs/benchmarks.md).
         Padded positions are masked, so the vectors do not change."""
         multiple = self.pad_multiple
         return max(longest, min(-(-longest // multiple) * multiple, self.max_length))
 
-    def _forward(self, ids: Any, mask: Any) -> Any:
+    def forward(self, ids: Any, mask: Any) -> Any:
         weights = mask.unsqueeze(-1).float()
         states = self.hidden_states(ids, mask)
         return (states.float() * weights).sum(1) / weights.sum(1).clamp(min=1e-9)  # mean pooling in float32

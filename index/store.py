@@ -112,7 +112,7 @@ class ChunkStore:
                 )
                 if versions.get(metadata["document_id"]) == metadata["sha256"]
             ]
-            if len(hits) >= k or len(result["ids"][0]) < wanted:
+            if len(hits) >= min(k, total) or len(result["ids"][0]) < wanted:
                 return hits[:k]
             wanted *= 4  # left-over chunks of other versions took places: ask for more
 

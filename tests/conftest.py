@@ -3,10 +3,11 @@ Assistants on Chroma folders in tmp_path, and every store connection closed afte
 
 from __future__ import annotations
 
+import collections
 from pathlib import Path
 
 import pytest
-from helpers import HashingEmbedder
+from helpers import CHROMA_CLIENT_CALLS, CHROMA_READS, CHROMA_WRITES, HashingEmbedder
 
 from assistant.settings import Settings
 from index.chroma_client import close_connections
@@ -50,3 +51,23 @@ def make_assistant(tmp_path: Path):
         return Assistant(settings, embedder=embedder, chat_model=chat)
 
     return build
+
+
+@pytest.fixture
+def chroma_calls(monkeypatch) -> collections.Counter[str]:
+    """Every call this process makes to Chroma's client API, by name ("Collection.upsert", "Client.get_collection");
+    each is an HTTP round trip to a Chroma server."""
+    from chromadb.api.client import Client
+    from chromadb.api.models.Collection import Collection
+
+    calls: collections.Counter[str] = collections.Counter()
+    for owner, names in ((Collection, CHROMA_READS + CHROMA_WRITES), (Client, CHROMA_CLIENT_CALLS)):
+        for name in names:
+            original = getattr(owner, name)
+
+            def counted(self, *args, _original=original, _name=f"{owner.__name__}.{name}", **kwargs):
+                calls[_name] += 1
+                return _original(self, *args, **kwargs)
+
+            monkeypatch.setattr(owner, name, counted)
+    return calls

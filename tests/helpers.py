@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,45 @@ def require_eval_data() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return EVAL
+
+
+# One-sentence passages on unrelated subjects, and a question for each (same order).
+PASSAGES = [
+    "The Eiffel Tower in Paris was completed in 1889 for the World's Fair and is 330 metres tall.",
+    "Photosynthesis lets plants turn sunlight, water and carbon dioxide into glucose and oxygen.",
+    "The Great Barrier Reef off Queensland is the largest coral reef system on Earth.",
+    "Marie Curie won Nobel Prizes in both physics and chemistry for her research on radioactivity.",
+    "The Amazon river carries more water to the sea than any other river in the world.",
+    "A violin has four strings tuned in fifths and is played with a bow strung with horsehair.",
+    "Mount Everest, on the border of Nepal and China, rises 8,849 metres above sea level.",
+    "Bread rises because yeast ferments sugars in the dough and releases carbon dioxide gas.",
+    "The Apollo 11 mission landed the first people on the Moon in July 1969.",
+    "Honey bees communicate the direction of flowers to their hive mates with a waggle dance.",
+    "The Rosetta Stone, found in 1799, helped scholars decipher Egyptian hieroglyphs.",
+    "Chess players open with moves such as the Sicilian Defence or the Queen's Gambit.",
+    "Penicillin, discovered by Alexander Fleming in 1928, was the first widely used antibiotic.",
+    "The Sahara is the largest hot desert, covering much of North Africa.",
+    "Tokyo's Shinkansen bullet trains have run since 1964 and reach speeds of 320 km/h.",
+    "Volcanoes erupt when magma from inside the Earth rises through the crust to the surface.",
+]
+QUESTIONS = [
+    "How tall is the Eiffel Tower?",
+    "What do plants produce from sunlight?",
+    "Where is the largest coral reef?",
+    "Who won Nobel Prizes in physics and chemistry?",
+    "Which river carries the most water?",
+    "How many strings does a violin have?",
+    "What is the height of Everest?",
+    "Why does bread dough rise?",
+    "When did people first land on the Moon?",
+    "How do bees tell others where flowers are?",
+    "What helped decipher hieroglyphs?",
+    "Which chess openings are common?",
+    "Who discovered penicillin?",
+    "What is the biggest hot desert?",
+    "How fast are Japanese bullet trains?",
+    "What makes a volcano erupt?",
+]
 
 
 class HashingEmbedder:
@@ -77,3 +117,14 @@ def make_pdf(pages: list[list[str]]) -> bytes:
         xref,
     )
     return bytes(out)
+
+
+# Chroma's client API as the chroma_calls fixture (conftest.py) counts it.
+CHROMA_READS = ("query", "get", "count", "peek")
+CHROMA_WRITES = ("add", "upsert", "update", "delete", "modify")
+CHROMA_CLIENT_CALLS = ("get_collection", "get_or_create_collection", "create_collection", "list_collections")
+
+
+def chroma_writes(calls: Counter[str]) -> int:
+    """How many of the counted calls wrote to a collection."""
+    return sum(calls[f"Collection.{name}"] for name in CHROMA_WRITES)

@@ -68,4 +68,5 @@ class Handler(BaseHTTPRequestHandler):
 if __name__ == "__main__":
     server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
     server.log_path = sys.argv[2]  # type: ignore[attr-defined]
+    print("listening", flush=True)  # the test waits for this line: the socket accepts connections from now on
     server.serve_forever()

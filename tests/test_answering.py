@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -182,18 +181,12 @@ def openai_server(tmp_path):
         port = probe.getsockname()[1]
     log = tmp_path / "requests.jsonl"
     server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("openai_stub_server.py")), str(port), str(log)]
+        [sys.executable, str(Path(__file__).with_name("openai_stub_server.py")), str(port), str(log)],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+        assert server.stdout is not None and server.stdout.readline().strip() == "listening", "the stub did not start"
         yield f"http://127.0.0.1:{port}/v1", log
     finally:
         os.kill(server.pid, signal.SIGTERM)

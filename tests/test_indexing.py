@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import docx
 import pytest
+from helpers import chroma_writes
 
+from index.chroma_client import close_connections
 from index.errors import LoadError
 from index.store import ChunkStore
 
@@ -102,14 +105,18 @@ def test_a_changed_file_has_its_old_chunks_replaced(tmp_path, make_assistant, fa
 
 
 def test_chunk_texts_live_in_metadata_and_the_earlier_layout_still_reads(tmp_path, make_assistant, fake_embedder):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
     assistant = make_assistant(fake_embedder)
     assistant.index_paths([write_corpus(tmp_path / "docs")])
-    store = assistant.store
-    records = store._read(
-        lambda c: c(store._chunks_name).get(include=["documents", "metadatas", "embeddings"]), "reading"
-    )
+    before = {stored.chunk.id: stored for stored in all_chunks(assistant.store)}
+    close_connections()  # the assistant lets go of the folder; a plain Chroma client opens it
+    folder = str(Path(assistant.settings.index_path).resolve())
+    client = chromadb.PersistentClient(path=folder, settings=ChromaSettings(anonymized_telemetry=False))
+    chunks = client.get_collection("documents")
+    records = chunks.get(include=["documents", "metadatas", "embeddings"])
     assert records["ids"] and all(document is None for document in records["documents"])
-    before = {stored.chunk.id: stored for stored in all_chunks(store)}
     assert {metadata["text"] for metadata in records["metadatas"]} == {s.chunk.text for s in before.values()}
 
     # The layout of earlier versions: the chunk text as the Chroma document, no text in the metadata.
@@ -119,8 +126,9 @@ def test_chunk_texts_live_in_metadata_and_the_earlier_layout_still_reads(tmp_pat
         "documents": [metadata["text"] for metadata in records["metadatas"]],
         "metadatas": [{k: v for k, v in metadata.items() if k != "text"} for metadata in records["metadatas"]],
     }
-    store._write_op(lambda c: c(store._chunks_name).delete(ids=records["ids"]), "rewriting")
-    store._write_op(lambda c: c(store._chunks_name).add(**earlier), "rewriting")
+    chunks.delete(ids=records["ids"])
+    chunks.add(**earlier)
+    client.close()
     reopened = make_assistant(fake_embedder)
     assert {stored.chunk.id: stored for stored in all_chunks(reopened.store)} == before
     assert_exact(reopened)
@@ -141,63 +149,64 @@ def test_prune_and_remove(tmp_path, make_assistant, fake_embedder):
     assert_exact(assistant)
 
 
-def test_a_batch_of_documents_is_written_with_one_call_of_each_kind(tmp_path, make_assistant, fake_embedder):
+def test_a_batch_of_documents_is_written_with_one_call_of_each_kind(
+    tmp_path, make_assistant, fake_embedder, chroma_calls
+):
     corpus = write_notes(tmp_path / "many", 30)
     assistant = make_assistant(fake_embedder)
-    store = assistant.store
-    calls: list[str] = []
-    real_write_op = store._write_op
-
-    def counted(fn, what):
-        calls.append(what)
-        return real_write_op(fn, what)
-
-    store._write_op = counted
+    assistant.store.state()  # the collections exist before counting
+    chroma_calls.clear()
     report = assistant.index_paths([corpus])
     assert report.count("added") == 30 and report.chunks_written == 30
-    assert len(calls) == 6, calls  # journal, chunks, manifest, generation, old versions, journal: once for all 30
+    # journal, chunks, manifest, generation, old versions, journal: once for all 30
+    assert chroma_writes(chroma_calls) == 6, chroma_calls
     (corpus / "note-03.txt").write_text("Note 3 now says the door code is 1234.")
     (corpus / "note-17.txt").unlink()
     (corpus / "note-30.txt").write_text("Note 30 is new.")
-    calls.clear()
+    chroma_calls.clear()
     report = assistant.index_paths([corpus], prune=True)
     assert (report.count("updated"), report.count("added"), report.count("removed")) == (1, 1, 1)
-    assert len(calls) == 6 + 5, calls  # one batch write, then one removal
+    assert chroma_writes(chroma_calls) == 6 + 5, chroma_calls  # one batch write, then one removal
     assert_exact(assistant)
 
 
-def test_embedding_waits_when_the_writer_falls_behind(tmp_path, make_assistant, fake_embedder):
-    import time
-
+def test_embedding_waits_when_the_writer_falls_behind(tmp_path, make_assistant, fake_embedder, monkeypatch):
+    """Each write waits until the embedder is as far ahead as the indexer allows (MAX_QUEUED_WRITES batches): the
+    embedder must get there, and must go no further while that write waits."""
     from index.indexer import MAX_QUEUED_WRITES
 
     corpus = write_notes(tmp_path / "many", 24)
-    assistant = make_assistant(fake_embedder, write_batch_chunks=2)
+    assistant = make_assistant(fake_embedder, write_batch_chunks=2)  # 12 batches of 2 notes
     store = assistant.store
-    written, behind = [], []
+    progress = threading.Condition()
+    embedded, written, behind, stalled = [0], [0], [], []
     real_write, real_embed = store.write_documents, fake_embedder.embed_documents
 
-    def slow_write(writes, model):
-        time.sleep(0.05)
+    def gated_write(writes, model):
+        with progress:
+            wanted = min(written[0] + 1 + MAX_QUEUED_WRITES, 12)
+            if not progress.wait_for(lambda: embedded[0] >= wanted, timeout=60):
+                stalled.append(f"write {written[0] + 1} waited for {wanted} batches, {embedded[0]} came")
         real_write(writes, model)
-        written.append(len(writes))
+        with progress:
+            written[0] += 1
 
     def embed(texts):
-        behind.append(len(behind) - len(written))  # batches embedded before this one and not yet written
+        with progress:
+            behind.append(embedded[0] - written[0])  # batches embedded before this one and not yet written
+            embedded[0] += 1
+            progress.notify_all()
         return real_embed(texts)
 
-    store.write_documents = slow_write
-    fake_embedder.embed_documents = embed
-    try:
-        report = assistant.index_paths([corpus])
-    finally:
-        del fake_embedder.embed_documents
-    assert report.count("added") == 24 and sum(written) == 24
-    assert len(behind) == 12 and max(behind) <= MAX_QUEUED_WRITES + 1, behind
-    assert max(behind) >= 2, "the writer did fall behind, so the limit was what held the embedder back"
+    monkeypatch.setattr(store, "write_documents", gated_write)
+    monkeypatch.setattr(fake_embedder, "embed_documents", embed)
+    report = assistant.index_paths([corpus])
+    assert stalled == [], "the embedder stopped short of the limit"
+    assert report.count("added") == 24 and written[0] == 12
+    assert len(behind) == 12 and max(behind) == MAX_QUEUED_WRITES, behind
 
 
-def test_a_document_the_store_refuses_fails_alone(tmp_path, make_assistant, fake_embedder):
+def test_a_document_the_store_refuses_fails_alone(tmp_path, make_assistant, fake_embedder, monkeypatch):
     from index.errors import StoreError
 
     corpus = write_corpus(tmp_path / "docs")
@@ -210,7 +219,7 @@ def test_a_document_the_store_refuses_fails_alone(tmp_path, make_assistant, fake
             raise StoreError("writing notes.md failed: the store refused it")
         return real_write(writes, model)
 
-    store.write_documents = refuse_notes
+    monkeypatch.setattr(store, "write_documents", refuse_notes)
     report = assistant.index_paths([corpus])
     assert [Path(f.source).name for f in report.failures] == ["notes.md"]
     assert "refused" in report.failures[0].reason

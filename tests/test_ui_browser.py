@@ -76,9 +76,12 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path, seconds: float
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`streamlit run ui/app.py` on a free port of 127.0.0.1, an empty index, seeds/ indexed on the first run."""
+    """`streamlit run ui/app.py` on a free port of 127.0.0.1, an empty index, seeds/ indexed on the first run, started
+    from a folder that holds a user's own index.py and ui.py."""
     _chromium()
     work = tmp_path_factory.mktemp("ui-browser")
+    for name in ("index.py", "ui.py"):  # a user's own modules in the folder the app starts from are never imported
+        (work / name).write_text(f"raise SystemExit('the user\\'s own {name} was imported')\n")
     port = _free_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith("ASSISTANT_")}
     environment.update(ASSISTANT_INDEX_PATH=".chroma", ASSISTANT_UI_SEEDS=str(ROOT / "seeds"))  # in `work`

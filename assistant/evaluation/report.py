@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -87,6 +89,9 @@ def write_outputs(run: EvalRun, out_dir: str | Path) -> list[Path]:
         for result in run.results:
             handle.write(json.dumps(result_record(result), ensure_ascii=False) + "\n")
     summary_path.write_text(json.dumps(to_json(run), indent=2) + "\n", encoding="utf-8")
+    if importlib.util.find_spec("matplotlib") is None:
+        print(f"{plot_path.name} not written: the plot needs pip install 'quote-assistant[plot]'", file=sys.stderr)
+        return [results_path, summary_path]
     write_plot(run, plot_path)
     return [results_path, summary_path, plot_path]
 
