@@ -4,7 +4,11 @@
 
 Hooks, read from the environment (all optional):
     RELIABILITY_KILL_AFTER_WRITES=N   SIGKILL this process right after its N-th write call to Chroma returns
-    RELIABILITY_SLOW_WRITES_MS=M      sleep M ms before each write call (to widen the windows for other processes)
+    RELIABILITY_PAUSE_AT_WRITES=N,M   after the N-th (M-th, ...) write call returns, print "paused after N writes"
+                                      and wait for a line on stdin: the test acts while this process is mid-run
+    RELIABILITY_HOLD_AT_EXIT=1        when the command is done, print "done" and wait for stdin to close (a test
+                                      that kills at a random moment always finds the process alive)
+    RELIABILITY_SLOW_WRITES_MS=M      sleep M ms before each write call (spreads random kill moments over a run)
     RELIABILITY_COUNT_FILE=PATH       at exit, write how many write calls were made
     RELIABILITY_RSS_FILE=PATH         at exit, write the peak resident memory in KiB
     RELIABILITY_VANISH=NAME           delete the file called NAME just before it is loaded
@@ -29,7 +33,7 @@ _writes = 0
 _writes_lock = threading.Lock()
 
 
-def _count_writes(kill_after: int, slow_ms: int) -> None:
+def _count_writes(kill_after: int, slow_ms: int, pauses: set[int]) -> None:
     from chromadb.api.models.Collection import Collection
 
     for name in WRITE_METHODS:
@@ -44,6 +48,9 @@ def _count_writes(kill_after: int, slow_ms: int) -> None:
                 _writes += 1
                 if kill_after and _writes >= kill_after:
                     os.kill(os.getpid(), signal.SIGKILL)
+                if _writes in pauses:
+                    print(f"paused after {_writes} writes", flush=True)
+                    sys.stdin.readline()
             return result
 
         setattr(Collection, name, wrapper)
@@ -88,11 +95,16 @@ def main(argv: list[str]) -> int:
 
     environ = os.environ
     kill_after = int(environ.get("RELIABILITY_KILL_AFTER_WRITES") or 0)
-    _count_writes(kill_after, int(environ.get("RELIABILITY_SLOW_WRITES_MS") or 0))
+    pauses = {int(n) for n in (environ.get("RELIABILITY_PAUSE_AT_WRITES") or "").split(",") if n}
+    _count_writes(kill_after, int(environ.get("RELIABILITY_SLOW_WRITES_MS") or 0), pauses)
     if environ.get("RELIABILITY_VANISH"):
         _vanish(environ["RELIABILITY_VANISH"])
     atexit.register(_report, environ.get("RELIABILITY_COUNT_FILE", ""), environ.get("RELIABILITY_RSS_FILE", ""))
-    return cli_main(argv, embedder=HashingEmbedder())
+    status = cli_main(argv, embedder=HashingEmbedder())
+    if environ.get("RELIABILITY_HOLD_AT_EXIT"):
+        print("done", flush=True)
+        sys.stdin.read()
+    return status
 
 
 if __name__ == "__main__":

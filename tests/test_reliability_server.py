@@ -8,7 +8,6 @@ import json
 import os
 import re
 import subprocess
-import time
 
 import pytest
 from helpers import HashingEmbedder
@@ -140,25 +139,24 @@ def test_losing_the_server_mid_run_gives_a_clear_error_and_the_next_run_complete
     server = ChromaServer(tmp_path / "data", tmp_path / "chroma.log").start()
     try:
         command = [*server.flags, "index", str(corpus)]
-        run = subprocess.Popen(
+        run = subprocess.Popen(  # holds after each write, so the server dies at a known point of the run
             cli_command(*command),
             cwd=tmp_path,
-            env=clean_environment(RELIABILITY_SLOW_WRITES_MS="60"),
+            env=clean_environment(RELIABILITY_PAUSE_AT_WRITES=",".join(str(n) for n in range(1, 500))),
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
+        assert run.stdin is not None and run.stdout is not None
         store_settings = StoreSettings(host="127.0.0.1", port=server.port)
-        deadline = time.monotonic() + 120
-        while run.poll() is None and time.monotonic() < deadline:
-            try:
-                if len(ChunkStore(store_settings).documents()) >= 3:
-                    break
-            except Exception:  # the collections may not exist yet
-                pass
-            time.sleep(0.05)
-        server.kill()
-        out, err = run.communicate(timeout=60)
+        while run.stdout.readline().startswith("paused after"):
+            if len(ChunkStore(store_settings).documents()) >= 3:
+                break
+            run.stdin.write("go\n")
+            run.stdin.flush()
+        server.kill()  # then the run goes on, and its next write finds no server
+        out, err = run.communicate(input="go\n", timeout=60)
         assert run.returncode == 1, (out, err)
         assert "Traceback" not in err
         message = err.strip().splitlines()[-1]
