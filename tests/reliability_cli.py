@@ -8,7 +8,6 @@ Hooks, read from the environment (all optional):
                                       and wait for a line on stdin: the test acts while this process is mid-run
     RELIABILITY_HOLD_AT_EXIT=1        when the command is done, print "done" and wait for stdin to close (a test
                                       that kills at a random moment always finds the process alive)
-    RELIABILITY_SLOW_WRITES_MS=M      sleep M ms before each write call (spreads random kill moments over a run)
     RELIABILITY_COUNT_FILE=PATH       at exit, write how many write calls were made
     RELIABILITY_RSS_FILE=PATH         at exit, write the peak resident memory in KiB
     RELIABILITY_VANISH=NAME           delete the file called NAME just before it is loaded
@@ -22,7 +21,6 @@ import resource
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
@@ -33,7 +31,7 @@ _writes = 0
 _writes_lock = threading.Lock()
 
 
-def _count_writes(kill_after: int, slow_ms: int, pauses: set[int]) -> None:
+def _count_writes(kill_after: int, pauses: set[int]) -> None:
     from chromadb.api.models.Collection import Collection
 
     for name in WRITE_METHODS:
@@ -41,8 +39,6 @@ def _count_writes(kill_after: int, slow_ms: int, pauses: set[int]) -> None:
 
         def wrapper(self, *args, _original=original, **kwargs):
             global _writes
-            if slow_ms:
-                time.sleep(slow_ms / 1000)
             result = _original(self, *args, **kwargs)
             with _writes_lock:
                 _writes += 1
@@ -96,7 +92,7 @@ def main(argv: list[str]) -> int:
     environ = os.environ
     kill_after = int(environ.get("RELIABILITY_KILL_AFTER_WRITES") or 0)
     pauses = {int(n) for n in (environ.get("RELIABILITY_PAUSE_AT_WRITES") or "").split(",") if n}
-    _count_writes(kill_after, int(environ.get("RELIABILITY_SLOW_WRITES_MS") or 0), pauses)
+    _count_writes(kill_after, pauses)
     if environ.get("RELIABILITY_VANISH"):
         _vanish(environ["RELIABILITY_VANISH"])
     atexit.register(_report, environ.get("RELIABILITY_COUNT_FILE", ""), environ.get("RELIABILITY_RSS_FILE", ""))

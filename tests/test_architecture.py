@@ -158,3 +158,14 @@ def test_the_cli_ignores_a_users_own_index_and_ui_modules(tmp_path, make_assista
     result = subprocess.run([*command, *question], cwd=tmp_path, env=environment, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-500:]
     assert json.loads(result.stdout)["answered"] is True
+
+
+def test_the_command_lets_idle_openmp_threads_sleep(tmp_path):
+    code = f"""
+import contextlib, io, json, os, sys
+from assistant.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    main(["--index", {str(tmp_path / "index")!r}, "sources"])
+print(json.dumps({{"policy": os.environ.get("OMP_WAIT_POLICY"), "torch loaded": "torch" in sys.modules}}))
+"""
+    assert _python(code) == {"policy": "PASSIVE", "torch loaded": False}

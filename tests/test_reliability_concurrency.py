@@ -59,7 +59,7 @@ def _big_files(folder: Path, files: int, first: int, seed: int = 0) -> None:
 
 
 def test_questions_while_another_process_indexes_and_a_second_writer_is_turned_away(tmp_path):
-    """This process indexes, then asks while another process indexes more (with writes slowed down), then
+    """This process indexes, then asks while another process indexes more (held at chosen writes), then
     writes again. Sizes matter: without reopening its client, this process corrupts the folder here
     (measured: "Error finding id" on reading the vectors back)."""
     index = tmp_path / "index"
