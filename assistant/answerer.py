@@ -1,4 +1,5 @@
-"""The answerer protocol: how evidence becomes an answer, and the one place a declined answer is made.
+"""The answerer protocol: how evidence becomes an answer, and the one place an Answer is made (`answered`,
+`declined`).
 
 An answerer is chosen when the Assistant is made (assistant/core.py): the extractive one (assistant/extractive.py)
 or the chat-model one (assistant/llm.py). It receives Evidence and never reads the index or calls back into the
@@ -11,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from assistant.evidence import Evidence
-from assistant.models import Answer, AnswerMode, Turn
+from assistant.models import Answer, AnswerMode, Citation, Turn
 
 NOT_FOUND = "The documents do not contain an answer to this question."
 
@@ -36,6 +37,23 @@ def declined(evidence: Evidence, mode: AnswerMode, unsupported: Sequence[str] = 
         [],
         evidence.passages,
         answered=False,
+        mode=mode,
+        query=evidence.query,
+        evidence=evidence.score,
+        unsupported=list(unsupported),
+    )
+
+
+def answered(
+    evidence: Evidence, mode: AnswerMode, text: str, citations: list[Citation], unsupported: Sequence[str] = ()
+) -> Answer:
+    """An answer: `text` with a marker for each of `citations` (verified quotes), the passages it came from."""
+    return Answer(
+        evidence.question,
+        text,
+        citations,
+        evidence.passages,
+        answered=True,
         mode=mode,
         query=evidence.query,
         evidence=evidence.score,

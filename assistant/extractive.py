@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from assistant.answerer import declined
+from assistant.answerer import answered, declined
 from assistant.evidence import Evidence
 from assistant.followup import expand_with_history
 from assistant.models import Answer, AnswerMode, Turn
@@ -70,13 +70,4 @@ class ExtractiveAnswerer:
                 parts.append(f"{' '.join(sentence.text.split())} [{citation.n}]")  # line breaks and indents: one space
         if not parts:
             return declined(evidence, self.mode)
-        return Answer(
-            evidence.question,
-            " ".join(parts),
-            builder.citations,
-            evidence.passages,
-            answered=True,
-            mode=self.mode,
-            query=evidence.query,
-            evidence=evidence.score,
-        )
+        return answered(evidence, self.mode, " ".join(parts), builder.citations)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import prompts
-from assistant.answerer import declined
+from assistant.answerer import answered, declined
 from assistant.errors import ChatModelError
 from assistant.evidence import Evidence
 from assistant.followup import expand_with_history
@@ -90,17 +90,7 @@ class ChatModelAnswerer:
         if not verified.citations:
             yield declined(evidence, self.mode, verified.unsupported)
             return
-        yield Answer(
-            evidence.question,
-            verified.text,
-            verified.citations,
-            evidence.passages,
-            answered=True,
-            mode=self.mode,
-            query=evidence.query,
-            evidence=evidence.score,
-            unsupported=verified.unsupported,
-        )
+        yield answered(evidence, self.mode, verified.text, verified.citations, verified.unsupported)
 
 
 def _text(message: Any) -> str:

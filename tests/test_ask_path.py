@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 from helpers import SEEDS
 
-from assistant.answerer import declined
+from assistant.answerer import answered, declined
 from assistant.evidence import Evidence
 from assistant.models import Answer, AnswerMode, Turn
 from index.identity import make_document
@@ -70,8 +70,7 @@ class FirstSentenceAnswerer:
         if citation is None:
             answer = declined(evidence, self.mode)
         else:
-            text = f"{citation.quote} [{citation.n}]"
-            answer = Answer(evidence.question, text, builder.citations, evidence.passages, True, self.mode)
+            answer = answered(evidence, self.mode, f"{citation.quote} [{citation.n}]", builder.citations)
         yield answer.text
         yield answer
 

@@ -68,6 +68,19 @@ def test_index_ask_view_and_remove_work_as_on_a_folder(server, tmp_path):
     assert remote.store.pending_writes() == []
 
 
+def test_a_warm_question_on_a_server_makes_two_round_trips(server, tmp_path, chroma_calls):
+    write_corpus(tmp_path / "corpus", 4)
+    remote = _on_server(server, "round-trips")
+    remote.index_paths([tmp_path / "corpus"])
+    assert_answers_verbatim(remote, QUESTIONS[0])
+    chroma_calls.clear()
+    answer = remote.ask(QUESTIONS[1])
+    assert sum(chroma_calls.values()) <= 2 and chroma_calls["Collection.query"] == 1, dict(chroma_calls)
+    assert answer.citations and all(
+        remote.document_text(c.document_id)[c.start : c.end] == c.quote for c in answer.citations
+    )
+
+
 def test_the_command_line_on_a_server(server, tmp_path):
     corpus = tmp_path / "corpus"
     write_corpus(corpus, 4)
