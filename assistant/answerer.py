@@ -31,29 +31,30 @@ class Answerer(Protocol):
 
 def declined(evidence: Evidence, mode: AnswerMode, unsupported: Sequence[str] = ()) -> Answer:
     """The answer when the documents do not answer: no citation, the passages kept for the reader to check."""
-    return Answer(
-        evidence.question,
-        NOT_FOUND,
-        [],
-        evidence.passages,
-        answered=False,
-        mode=mode,
-        query=evidence.query,
-        evidence=evidence.score,
-        unsupported=list(unsupported),
-    )
+    return _answer(evidence, mode, NOT_FOUND, [], False, unsupported)
 
 
 def answered(
     evidence: Evidence, mode: AnswerMode, text: str, citations: list[Citation], unsupported: Sequence[str] = ()
 ) -> Answer:
     """An answer: `text` with a marker for each of `citations` (verified quotes), the passages it came from."""
+    return _answer(evidence, mode, text, citations, True, unsupported)
+
+
+def _answer(
+    evidence: Evidence,
+    mode: AnswerMode,
+    text: str,
+    citations: list[Citation],
+    is_answer: bool,
+    unsupported: Sequence[str],
+) -> Answer:
     return Answer(
         evidence.question,
         text,
         citations,
         evidence.passages,
-        answered=True,
+        answered=is_answer,
         mode=mode,
         query=evidence.query,
         evidence=evidence.score,
