@@ -128,6 +128,7 @@ def _one_runtime_for_parallel_app_tests(monkeypatch) -> Iterator[None]:
     from streamlit.runtime.dataframe_source_manager import DataframeSourceManager
     from streamlit.runtime.media_file_manager import MediaFileManager
     from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
     from streamlit.testing.v1.util import patch_config_options
 
     runtime = MagicMock(spec=Runtime)
@@ -138,6 +139,16 @@ def _one_runtime_for_parallel_app_tests(monkeypatch) -> Iterator[None]:
     monkeypatch.setattr(Runtime, "_instance", runtime)
     monkeypatch.setattr(app_test, "Runtime", SimpleNamespace(_instance=None))  # AppTest's swaps land here
     monkeypatch.setattr(app_test, "patch_config_options", lambda options: nullcontext())
+    # Each run compiles the script anew (ast.parse, then compile), and CPython 3.11's AST conversion is not safe in
+    # two threads at once ("SystemError: AST constructor recursion depth mismatch"): one compilation at a time.
+    compiling = threading.Lock()
+    real_bytecode = ScriptCache.get_bytecode
+
+    def one_at_a_time(self, script_path):
+        with compiling:
+            return real_bytecode(self, script_path)
+
+    monkeypatch.setattr(ScriptCache, "get_bytecode", one_at_a_time)
     with patch_config_options({"global.appTest": True}):
         yield
 
