@@ -59,4 +59,5 @@ def _answer(
         query=evidence.query,
         evidence=evidence.score,
         unsupported=list(unsupported),
+        warnings=list(evidence.warnings),
     )

@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", help="index files and folders (default: seeds/)")
     index.add_argument("paths", nargs="*", default=None, help="files or folders (default: seeds)")
     index.add_argument("--prune", action="store_true", help="remove indexed documents whose files are gone")
+    index.add_argument(
+        "--rebuild", action="store_true", help="empty the collection first (to index it with another embedding model)"
+    )
 
     ask = commands.add_parser("ask", help="ask one question")
     ask.add_argument("question")
@@ -43,7 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="ask questions in a terminal conversation")
     chat.add_argument("--top-k", type=int)
 
-    commands.add_parser("sources", help="list what is indexed")
+    sources = commands.add_parser("sources", help="list what is indexed")
+    sources.add_argument("--json", action="store_true", help="every document's facts as JSON (encoding, pages, ...)")
+    show = commands.add_parser("show", help="print a document's indexed text, which citations' offsets index")
+    show.add_argument("document", help="document id, path or file name")
+    show.add_argument("--from", dest="start", type=int, help="start of a span (a citation's start)")
+    show.add_argument("--to", dest="end", type=int, help="end of the span (a citation's end)")
+    show.add_argument("--context", type=int, default=200, help="characters shown either side of the span")
     remove = commands.add_parser("remove", help="take documents out of the index")
     remove.add_argument("documents", nargs="+", help="document id, path or file name")
 

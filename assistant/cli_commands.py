@@ -12,25 +12,24 @@ from assistant.core import Assistant
 from assistant.errors import AssistantError, NotFound
 from assistant.models import Answer, AnswerMode, Turn
 from assistant.progress import TerminalProgress
-from assistant.render import render_answer
+from assistant.render import document_record, render_answer, render_span
 
 
 def run_index(args: argparse.Namespace, assistant: Assistant) -> int:
     paths = [Path(p) for p in (args.paths or ["seeds"])]
     with TerminalProgress() as progress:
-        report = assistant.index_paths(paths, prune=args.prune, progress=progress)
+        report = assistant.index_paths(paths, prune=args.prune, rebuild=args.rebuild, progress=progress)
     for failure in report.failures:
         print(f"failed: {failure.source}: {failure.reason}", file=sys.stderr)
+    for note in report.notes:
+        print(note)
     print(report.summary())
     return 1 if report.failures else 0
 
 
 def run_ask(args: argparse.Namespace, assistant: Assistant) -> int:
     _require_documents(assistant)
-    if args.json:
-        print(json.dumps(assistant.ask(args.question).to_dict(), ensure_ascii=False, indent=2))
-        return 0
-    streams = assistant.mode == AnswerMode.CHAT_MODEL  # a model's words appear as they come
+    streams = not args.json and assistant.mode == AnswerMode.CHAT_MODEL  # a model's words appear as they come
     answer: Answer | None = None
     for item in assistant.stream(args.question):
         if isinstance(item, Answer):
@@ -39,6 +38,10 @@ def run_ask(args: argparse.Namespace, assistant: Assistant) -> int:
             print(item, end="", flush=True)
     if answer is None:
         raise AssistantError("no answer came back")
+    _warn(answer)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
     if streams:
         print("\n")
     print(render_answer(answer, include_text=not streams))
@@ -58,12 +61,16 @@ def run_chat(args: argparse.Namespace, assistant: Assistant) -> int:
         if not question:
             return 0
         answer = assistant.ask(question, history=history)
+        _warn(answer)
         print(render_answer(answer))
         history.append(Turn(question, answer.text))
 
 
 def run_sources(args: argparse.Namespace, assistant: Assistant) -> int:
     documents = assistant.sources()
+    if args.json:
+        print(json.dumps([document_record(doc) for doc in documents], ensure_ascii=False, indent=2))
+        return 0
     if not documents:
         print("Nothing is indexed yet. Run `assistant index PATH`.")
         return 0
@@ -87,13 +94,31 @@ def run_remove(args: argparse.Namespace, assistant: Assistant) -> int:
     return status
 
 
+def run_show(args: argparse.Namespace, assistant: Assistant) -> int:
+    document = assistant.find_document(args.document)
+    text = assistant.document_text(document.id)
+    if args.start is None and args.end is None:
+        sys.stdout.write(text)  # exactly: `assistant show X > copy` gives the text citations index
+        return 0
+    start = 0 if args.start is None else args.start
+    end = len(text) if args.end is None else args.end
+    print(render_span(document, text, start, end, max(0, args.context)))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Assistant], int]] = {
     "index": run_index,
     "ask": run_ask,
     "chat": run_chat,
     "sources": run_sources,
+    "show": run_show,
     "remove": run_remove,
 }
+
+
+def _warn(answer: Answer) -> None:
+    for warning in answer.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _require_documents(assistant: Assistant) -> None:

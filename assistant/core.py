@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answerer import Answerer, declined
-from assistant.errors import NotFound
+from assistant.errors import AssistantError, NotFound
 from assistant.evidence import DECLINE_THRESHOLD, Evidence, gather_evidence
 from assistant.extractive import ExtractiveAnswerer
 from assistant.models import Answer, AnswerMode, Passage, Turn
@@ -100,9 +100,16 @@ class Assistant:
         )
 
     def index_paths(
-        self, paths: Iterable[Path | str], *, prune: bool = False, progress: Progress | None = None
+        self,
+        paths: Iterable[Path | str],
+        *,
+        prune: bool = False,
+        rebuild: bool = False,
+        progress: Progress | None = None,
     ) -> IndexReport:
-        return self._indexer().index_paths([Path(p) for p in paths], prune=prune, progress=progress)
+        """Index files and folders; `prune` removes documents whose files are gone, `rebuild` empties the index
+        first (to change the embedding model of a collection)."""
+        return self._indexer().index_paths([Path(p) for p in paths], prune=prune, rebuild=rebuild, progress=progress)
 
     def index_documents(self, documents: Iterable[Document], progress: Progress | None = None) -> IndexReport:
         return self._indexer().index_documents(documents, progress=progress)
@@ -138,12 +145,27 @@ class Assistant:
 
     def retrieve(self, query: str, k: int = 10) -> list[Passage]:
         """The k best passages for `query`, best first."""
-        return self._search().search(query, self.embedder.embed_query(query), k, self.snapshot())
+        return self._search().search(query, self.embedder.embed_query(query), k, self._searchable_snapshot())
 
     def evidence(self, query: str, top_k: int | None = None, *, question: str | None = None) -> Evidence:
         """What the documents offer for `query`, read from one snapshot of the index."""
         k = top_k or self.settings.top_k
-        return gather_evidence(question or query, query, k, self.snapshot(), self.embedder, self._search())
+        snapshot = self._searchable_snapshot()
+        return gather_evidence(question or query, query, k, snapshot, self.embedder, self._search())
+
+    def _searchable_snapshot(self) -> IndexSnapshot:
+        """A snapshot whose vectors come from this assistant's embedding model (else questions cannot be compared
+        with them)."""
+        snapshot = self.snapshot()
+        profile = snapshot.state.profile
+        if snapshot.documents and profile is not None and profile.model != self.embedder.model_id:
+            raise AssistantError(
+                f"the index at {self.settings.store_settings().location} was built with the embedding model "
+                f"{profile.model}, and questions here are embedded with {self.embedder.model_id}: the two cannot be "
+                f"compared. Use --embedding-model {profile.model} (or ASSISTANT_EMBEDDING_MODEL), or index into "
+                "another collection"
+            )
+        return snapshot
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Answer:
         """Answer `question` from the documents, with verified citations, or decline."""

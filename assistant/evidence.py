@@ -6,7 +6,7 @@ against that same snapshot."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,6 +33,7 @@ class Evidence:
     sentences: list[ScoredSentence]  # every sentence of the passages, best first
     score: float
     snapshot: IndexSnapshot
+    warnings: list[str] = field(default_factory=list)  # documents left out of this answer, and why
 
     def citation_builder(self) -> CitationBuilder:
         """A new builder that numbers quotes verified against this evidence's snapshot."""
@@ -42,11 +43,15 @@ class Evidence:
 def gather_evidence(
     question: str, query: str, k: int, snapshot: IndexSnapshot, embedder: Embedder, search: HybridSearch
 ) -> Evidence:
-    """Retrieve the k best passages for `query` from `snapshot` and score their sentences."""
+    """Retrieve the k best passages for `query` from `snapshot` and score their sentences. A passage that is not
+    its document's text at its offsets leaves its document out (damaged), and the search runs again without it."""
     vector = embedder.embed_query(query)
     passages = search.search(query, vector, k, snapshot)
+    while not all([snapshot.holds(passage) for passage in passages]):  # every passage checked: a list, not a generator
+        passages = search.search(query, vector, k, snapshot)
     sentences = score_sentences(query, passages, embedder, snapshot.lexical)
-    return Evidence(question, query, passages, sentences, evidence_score(vector, sentences, embedder), snapshot)
+    score = evidence_score(vector, sentences, embedder)
+    return Evidence(question, query, passages, sentences, score, snapshot, snapshot.warnings())
 
 
 def evidence_score(question_vector: np.ndarray, scored: list[ScoredSentence], embedder: Embedder) -> float:

@@ -42,16 +42,17 @@ class LexicalRow(NamedTuple):
     document_sha256: str
     gap_before: str
     text: str
+    gap_after: str
 
     @classmethod
     def of(cls, stored: StoredChunk) -> LexicalRow:
         c = stored.chunk
         fields = (c.id, c.document_id, c.ordinal, c.start, c.end, c.page, stored.source, stored.title)
-        return cls(*fields, stored.document_sha256, stored.gap_before, c.text)
+        return cls(*fields, stored.document_sha256, stored.gap_before, c.text, stored.gap_after)
 
     def stored(self) -> StoredChunk:
         chunk = Chunk(self.chunk_id, self.document_id, self.ordinal, self.start, self.end, self.text, self.page)
-        return StoredChunk(chunk, self.source, self.title, self.document_sha256, self.gap_before)
+        return StoredChunk(chunk, self.source, self.title, self.document_sha256, self.gap_before, self.gap_after)
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ class LexicalIndex:
         if where is None or sha256 is None:
             return None
         rows = [self.segments[where[0]].rows[position] for position in where[1]]
-        text = rebuild_text((row.start, row.end, row.gap_before, row.text) for row in rows)
+        text = rebuild_text((row.start, row.end, row.gap_before, row.text, row.gap_after) for row in rows)
         return text if sha256_text(text) == sha256 else None
 
     def word_weight(self, word: str) -> float:

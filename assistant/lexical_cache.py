@@ -26,6 +26,7 @@ class LexicalCache:
         settings = store.settings
         self.folder = Path(settings.path).expanduser() / FOLDER / settings.collection
         self._persist = persist and not settings.host
+        self.incomplete: dict[str, str] = {}  # document id -> sha256 of a version read back with chunks missing
 
     def current(self, state: IndexState) -> LexicalIndex:
         """The index of the documents visible in `state`: no store call when the generation is the one already
@@ -37,6 +38,11 @@ class LexicalCache:
             if previous is None:
                 previous = (load(self.folder) if self._persist else None) or LexicalIndex()
             index = previous.updated(state.versions, lambda ids: self._fetch(ids, state))
+            for document in state.documents.values():  # those just read back: do all their chunks exist?
+                if previous.documents.get(document.id) != document.sha256:
+                    read = len(index.places[document.id][1]) if document.id in index.places else 0
+                    if read != document.chunks:
+                        self.incomplete[document.id] = document.sha256
             if self._persist and index is not previous:
                 try:
                     save(index, self.folder)

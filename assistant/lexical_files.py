@@ -11,7 +11,7 @@ import numpy as np
 
 from assistant.lexical import LexicalIndex, LexicalRow, Segment, document_places
 
-FORMAT = 2  # 2: identifiers also indexed by their underscore-separated parts
+FORMAT = 3  # 2: identifiers also indexed by their underscore-separated parts; 3: rows hold the text after a document
 FOLDER = "assistant-lexical"
 
 

@@ -69,6 +69,7 @@ class Answer:
     query: str = ""
     evidence: float = 0.0  # the evidence score the decision to answer or decline was made on
     unsupported: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # documents left out of the answer (damaged, outdated), and why
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: plain dicts, lists, strings and numbers."""

@@ -1,11 +1,16 @@
-"""Plain-text rendering of an answer and its citations for the terminal."""
+"""Plain-text rendering for the terminal: an answer and its citations, a document and a span of it."""
 
 from __future__ import annotations
 
 import textwrap
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from assistant.models import Answer, Citation
+from index.models import IndexedDocument
+
+SPAN_OPEN, SPAN_CLOSE = ">>>", "<<<"
 
 
 def source_label(citation: Citation) -> str:
@@ -31,3 +36,37 @@ def render_answer(answer: Answer, include_text: bool = True) -> str:
             excerpt = textwrap.shorten(passage.text, width=200, placeholder=" …")
             lines.append(f"  - {Path(passage.source).name}: {excerpt}")
     return "\n".join(lines)
+
+
+def offsets_meaning(document: IndexedDocument) -> str:
+    """What a citation's character offsets index, for this document's kind of file."""
+    if document.file_type == "text":
+        return f"the file itself, decoded as {document.encoding}" if document.encoding else "the file itself"
+    if document.file_type in ("html", "docx", "pdf"):
+        pages = " (with page numbers)" if document.pages else ""
+        return f"the text extracted from the {document.file_type.upper()} file{pages}: `assistant show` prints it"
+    return "the document's text as it was indexed: `assistant show` prints it"
+
+
+def document_record(document: IndexedDocument) -> dict[str, Any]:
+    """A document for `assistant sources --json`."""
+    record = asdict(document)
+    record["pages"] = [asdict(page) for page in document.pages]
+    record["offsets"] = offsets_meaning(document)
+    return record
+
+
+def render_span(document: IndexedDocument, text: str, start: int, end: int, context: int = 200) -> str:
+    """Characters start..end of the document, marked, with `context` characters either side."""
+    if not 0 <= start < end <= len(text):
+        raise ValueError(f"the span {start}-{end} is not inside {document.source} ({len(text)} characters)")
+    page = document.page_at(start)
+    where = f", page {page}" if page else ""
+    before = text[max(0, start - context) : start]
+    after = text[end : end + context]
+    return (
+        f"{Path(document.source).name}{where}, characters {start}-{end} of {len(text)} "
+        f"(offsets index {offsets_meaning(document)}):\n"
+        f"{'…' if start > context else ''}{before}{SPAN_OPEN}{text[start:end]}{SPAN_CLOSE}{after}"
+        f"{'…' if end + context < len(text) else ''}"
+    )

@@ -75,8 +75,9 @@ class HybridSearch:
         if k <= 0:
             raise ValueError(f"k must be > 0, got {k}")
         wanted = max(k, self.settings.candidates)
-        dense = self.store.query(vector, wanted, snapshot.state)
-        lexical = snapshot.lexical.search(query, wanted)
+        left_out = snapshot.left_out
+        dense = self.store.query(vector, wanted, snapshot.state, left_out)
+        lexical = [hit for hit in snapshot.lexical.search(query, wanted) if hit[0].chunk.document_id not in left_out]
         fused: dict[str, Candidate] = {}
         for rank, (stored, score) in enumerate(dense):
             _ranked(fused, stored, rank, self.settings.dense_weight).dense = score

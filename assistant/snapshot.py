@@ -3,19 +3,29 @@
 Every stage of an answer (dense search, BM25, sentence scoring, quote checks, page numbers) reads the same
 IndexSnapshot, so they agree on which version of each document is visible. Taking a snapshot costs one Chroma
 call (the generation) when nothing changed since the last one; see docs/architecture.md.
+
+A document whose offsets cannot be trusted is left out of the answer, with the reason: one written by an earlier
+index format, or one found damaged (its stored chunks do not rebuild its text, or a chunk does not match it). A
+damaged one is reported, so that the next indexing run writes it again from its file.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from assistant.lexical import LexicalIndex
 from assistant.lexical_cache import LexicalCache
+from assistant.models import Passage
+from index.errors import IndexingError
+from index.migrations import is_outdated, why_outdated
 from index.models import IndexedDocument, IndexState
 from index.store import ChunkStore
+
+OUTDATED = "written by an earlier version of the index"
 
 
 class StoredTexts:
@@ -50,6 +60,9 @@ class IndexSnapshot:
     state: IndexState
     lexical: LexicalIndex
     stored_texts: StoredTexts
+    left_out: dict[str, str] = field(default_factory=dict)  # document id -> why its passages are not used
+    on_damage: Callable[[IndexedDocument, str], None] = lambda document, reason: None
+    _texts: dict[str, str] = field(default_factory=dict)
 
     @property
     def documents(self) -> Mapping[str, IndexedDocument]:
@@ -57,13 +70,53 @@ class IndexSnapshot:
 
     def document_text(self, document_id: str) -> str:
         """The document's full text: rebuilt from the chunks in memory (checked against its hash), else from
-        Chroma. Raises StoreError when the document is not visible in this snapshot."""
-        text = self.lexical.document_text(document_id)
-        return text if text is not None else self.stored_texts.text_of(document_id, self.state)
+        Chroma. Raises StoreError when the document is not visible in this snapshot or cannot be rebuilt."""
+        text = self._texts.get(document_id)
+        if text is None:
+            text = self.lexical.document_text(document_id)
+            if text is None:
+                text = self.stored_texts.text_of(document_id, self.state)
+            self._texts[document_id] = text
+        return text
+
+    def holds(self, passage: Passage) -> bool:
+        """Whether the passage is its document's text at its offsets; if not, the document is damaged: it is left
+        out from now on and reported."""
+        try:
+            if self.document_text(passage.document_id)[passage.start : passage.end] == passage.text:
+                return True
+            reason = "a stored chunk no longer matches the document's text"
+        except IndexingError:
+            reason = "its stored chunks no longer rebuild its text"
+        document = self.state.documents.get(passage.document_id)
+        self.left_out[passage.document_id] = reason
+        if document is not None:
+            self.on_damage(document, reason)
+        return False
 
     def page_at(self, document_id: str, offset: int) -> int | None:
         document = self.state.documents.get(document_id)
         return document.page_at(offset) if document is not None else None
+
+    def warnings(self) -> list[str]:
+        """What the left-out documents mean for an answer, one line each (the outdated ones in one line)."""
+        left = [(self.documents[doc_id], why) for doc_id, why in self.left_out.items() if doc_id in self.documents]
+        outdated = [document for document, why in left if why == OUTDATED]
+        lines = []
+        if outdated:
+            names = ", ".join(Path(doc.source).name for doc in outdated[:5]) + (", ..." if len(outdated) > 5 else "")
+            lines.append(
+                f"{len(outdated)} documents are left out of answers until they are indexed again: they were written "
+                f"by an earlier version of the index ({why_outdated(outdated[0])}); run `assistant index` on their "
+                f"files: {names}"
+            )
+        for document, why in left:
+            if why != OUTDATED:
+                lines.append(
+                    f"{Path(document.source).name} is left out of this answer: {why}; `assistant index` on its file "
+                    "repairs it"
+                )
+        return lines
 
 
 class IndexReader:
@@ -73,7 +126,29 @@ class IndexReader:
         self.store = store
         self._lexical = LexicalCache(store)
         self._stored_texts = StoredTexts(store)
+        self._damaged: dict[str, tuple[str, str]] = {}  # found by questions in this process: id -> (sha256, why)
+        self._lock = threading.Lock()
 
     def snapshot(self) -> IndexSnapshot:
         state = self.store.state()
-        return IndexSnapshot(state, self._lexical.current(state), self._stored_texts)
+        lexical = self._lexical.current(state)
+        for doc_id, sha256 in list(self._lexical.incomplete.items()):  # read back from Chroma with chunks missing
+            document = state.documents.get(doc_id)
+            if document is not None and document.sha256 == sha256 and doc_id not in self._damaged:
+                self._report(document, "some of its stored chunks are missing")
+        with self._lock:
+            damaged = dict(self._damaged)
+        left_out = {doc.id: OUTDATED for doc in state.documents.values() if is_outdated(doc)}
+        for doc_id, (sha256, why) in damaged.items():
+            document = state.documents.get(doc_id)
+            if document is not None and document.sha256 == sha256:
+                left_out[doc_id] = why
+        return IndexSnapshot(state, lexical, self._stored_texts, left_out, self._report)
+
+    def _report(self, document: IndexedDocument, reason: str) -> None:
+        with self._lock:
+            self._damaged[document.id] = (document.sha256, reason)
+        try:
+            self.store.damage.report(document.id, document.sha256, reason)
+        except (IndexingError, OSError):
+            pass  # the report is for the next indexing run; this answer leaves the document out either way

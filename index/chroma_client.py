@@ -9,10 +9,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from index.errors import StoreError, StoreUnavailable
 from index.writelock import FolderLock, read_stamp, renew_stamp
+
+if TYPE_CHECKING:
+    import numpy as np
 
 T = TypeVar("T")
 _RETRY_PAUSE = 0.5
@@ -56,6 +59,15 @@ class Collections:
             if _missing(error):
                 raise CollectionMissing(name) from None
             raise
+
+    def drop(self, name: str) -> None:
+        """Delete the collection `name` and everything in it (nothing when there is none)."""
+        self._connection._collections.pop(name, None)
+        try:
+            self._connection._client.delete_collection(name)
+        except Exception as error:
+            if not _missing(error):
+                raise
 
     @property
     def max_batch(self) -> int:
@@ -298,3 +310,33 @@ def close_connections() -> None:
         _connections.clear()
     for connection in connections:
         connection.reopen()
+
+
+# Calls on one collection, with their arguments bound now (not when the call runs).
+
+
+def collection_call(name: str, method: str, **arguments: Any) -> Callable[[Collections], Any]:
+    """A call of `method` on collection `name` with `arguments` (bound now, not when the call runs)."""
+
+    def call(collections: Collections) -> Any:
+        return getattr(collections(name), method)(**arguments)
+
+    return call
+
+
+def nearest_query(name: str, vector: np.ndarray, n: int) -> Callable[[Collections], dict[str, Any]]:
+    def query(collections: Collections) -> dict[str, Any]:
+        return collections(name).query(
+            query_embeddings=[vector.tolist()], n_results=n, include=["documents", "metadatas", "distances"]
+        )
+
+    return query
+
+
+def page_query(
+    name: str, where: dict[str, Any] | None, offset: int, limit: int
+) -> Callable[[Collections], dict[str, Any]]:
+    def get(collections: Collections) -> dict[str, Any]:
+        return collections(name).get(where=where, include=["documents", "metadatas"], limit=limit, offset=offset)
+
+    return get

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from index.identity import chunk_id
@@ -18,6 +19,11 @@ class ChunkingSettings:
 
     size: int = 800
     overlap: int = 200
+
+    @property
+    def label(self) -> str:
+        """`size/overlap`, as the manifest records it for each document."""
+        return f"{self.size}/{self.overlap}"
 
     def __post_init__(self) -> None:
         if self.size < 50:
@@ -61,8 +67,15 @@ def _bounded_units(text: str, spans: list[SentenceSpan], size: int) -> list[Sent
 
 
 def _last_word_break(text: str, start: int, limit: int) -> int:
+    """Where to cut text[start:limit]: at its last whitespace; in a word longer than a chunk, at `limit` moved back
+    off combining marks so that a letter keeps its accents."""
     breaks = [m.start() for m in _WORD_BREAK.finditer(text, start + 1, limit)]
-    return breaks[-1] if breaks else limit
+    if breaks:
+        return breaks[-1]
+    cut = limit
+    while cut - 1 > start and unicodedata.combining(text[cut]):
+        cut -= 1
+    return cut
 
 
 def _pack(units: list[SentenceSpan], settings: ChunkingSettings) -> list[tuple[int, int]]:

@@ -24,3 +24,7 @@ class StoreUnavailable(StoreError):
 
 class IndexBusy(StoreError):
     """Another process is writing to the on-disk index, which takes one writing process at a time."""
+
+
+class IndexMismatch(StoreError):
+    """The index was made with another embedding model or dimension than the one asked to write or search it."""

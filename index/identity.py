@@ -20,7 +20,9 @@ def chunk_id(doc_id: str, chunk_text: str, ordinal: int) -> str:
     return f"{doc_id}:{ordinal:05d}:{sha256_text(chunk_text)[:12]}"
 
 
-def make_document(source: str, title: str, text: str, pages: tuple[PageSpan, ...] = ()) -> Document:
+def make_document(
+    source: str, title: str, text: str, pages: tuple[PageSpan, ...] = (), *, file_type: str = "", encoding: str = ""
+) -> Document:
     """Build a Document with its id and content hash filled in."""
     return Document(
         id=document_id(source),
@@ -29,4 +31,6 @@ def make_document(source: str, title: str, text: str, pages: tuple[PageSpan, ...
         text=text,
         sha256=sha256_text(text),
         pages=pages,
+        file_type=file_type,
+        encoding=encoding,
     )

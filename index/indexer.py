@@ -8,7 +8,7 @@ store becomes unreachable: every document written until then is complete, and th
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +21,10 @@ from index.discovery import DiscoveredPath
 from index.embedding import Embedder
 from index.errors import IndexingError, LoadError, StoreUnavailable
 from index.formats import MAX_FILE_BYTES
-from index.models import Chunk, Document, FileOutcome, FileStatus, IndexedDocument, IndexReport
+from index.models import Chunk, Document, FileOutcome, FileStatus, IndexProfile, IndexReport
+from index.profile import check_profile
 from index.records import DocumentWrite
+from index.stale import StaleDocuments
 from index.store import ChunkStore
 
 WRITE_BATCH_CHUNKS = 1024  # chunks embedded, then written to Chroma together
@@ -55,6 +57,7 @@ class _Pending:
     document: Document
     chunks: list[Chunk]
     status: FileStatus
+    renew: bool = False  # the same content written again (its stored version is outdated or damaged)
 
 
 class Indexer:
@@ -77,12 +80,16 @@ class Indexer:
         self.batch_chunks = batch_chunks
 
     def index_paths(
-        self, paths: Iterable[Path], *, prune: bool = False, progress: Progress | None = None
+        self, paths: Iterable[Path], *, prune: bool = False, rebuild: bool = False, progress: Progress | None = None
     ) -> IndexReport:
-        """Index every supported file under `paths`; with `prune`, remove documents whose files are gone."""
+        """Index every supported file under `paths`; with `prune`, remove documents whose files are gone; with
+        `rebuild`, empty the index first (another embedding model, say), so that it holds these files alone."""
         from index.discovery import discover_files
 
         found: list[IndexItem] = list(discover_files(paths))
+        if rebuild:
+            with self.store.writing():
+                self.store.clear()
         report = self._run(found, progress or _Silent())
         if prune:
             report.outcomes.extend(self.prune())
@@ -109,7 +116,11 @@ class Indexer:
         started = time.perf_counter()
         report = IndexReport()
         self.store.repair()
-        known = self.store.documents()
+        state = self.store.state()
+        # The model is named before anything is embedded, so a mismatch stops the run at once (the dimension is
+        # checked when the first vectors are written).
+        check_profile(state, IndexProfile(self.embedder.model_id, 0), self.store.settings.location)
+        stale = StaleDocuments(state, self.chunking.label, self.store.damage.reported())
         progress.started(len(items))
         batch: list[_Pending] = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-writer") as writer:
@@ -117,7 +128,7 @@ class Indexer:
             written = 0  # futures at the front of `writes` already reported
             try:
                 for item in items:
-                    outcome, pending = self._prepare(item, known)
+                    outcome, pending = self._prepare(item, stale)
                     if pending is None:
                         report.outcomes.append(outcome)
                         progress.file_done(outcome)
@@ -142,21 +153,44 @@ class Indexer:
                     f"{error}. {done} files were indexed completely before that; run the same command again "
                     "to index the rest"
                 ) from error
+        stale.settle({o.source for o in report.outcomes if o.status in (FileStatus.ADDED, FileStatus.UPDATED)})
+        self._forget_settled_damage(stale.written)
+        report.notes.extend(stale.notes())
         report.seconds = time.perf_counter() - started
         return report
 
-    def _prepare(self, item: IndexItem, known: Mapping[str, IndexedDocument]) -> tuple[FileOutcome, _Pending | None]:
+    def _prepare(self, item: IndexItem, stale: StaleDocuments) -> tuple[FileOutcome, _Pending | None]:
         """Load and chunk one item; returns a finished outcome, or the work still to do."""
         try:
             document = item if isinstance(item, Document) else self._load(item)
         except LoadError as error:
             return FileOutcome(error.source, FileStatus.FAILED, reason=error.reason), None
-        previous = known.get(document.id)
-        if previous is not None and previous.sha256 == document.sha256:
-            return FileOutcome(document.source, FileStatus.UNCHANGED), None
+        if not document.text.strip():
+            return FileOutcome(document.source, FileStatus.FAILED, reason="no text could be extracted"), None
+        previous = stale.state.documents.get(document.id)
+        renew = previous is not None and previous.sha256 == document.sha256
+        if previous is not None and renew:
+            why = stale.reason(previous)
+            if why is None:
+                return FileOutcome(document.source, FileStatus.UNCHANGED), None
+            stale.renewing[document.id] = (document.source, why)
         chunks = chunk_document(document, self.chunking)
         status = FileStatus.UPDATED if previous is not None else FileStatus.ADDED
-        return FileOutcome(document.source, status), _Pending(document, chunks, status)
+        return FileOutcome(document.source, status), _Pending(document, chunks, status, renew)
+
+    def _forget_settled_damage(self, written_sources: set[str]) -> None:
+        """Drop the damage reports this run settled: documents it wrote, and versions no longer visible."""
+        reports = self.store.damage.reported()
+        if reports:
+            documents = self.store.state().documents
+            settled = {
+                doc_id
+                for doc_id, (sha256, _) in reports.items()
+                if doc_id not in documents
+                or documents[doc_id].sha256 != sha256
+                or documents[doc_id].source in written_sources
+            }
+            self.store.damage.clear(settled)
 
     def _load(self, discovered: DiscoveredPath) -> Document:
         from index.loaders import load_document
@@ -189,10 +223,13 @@ class Indexer:
 
     def _write(self, writes: list[tuple[_Pending, DocumentWrite]]) -> list[FileOutcome]:
         """Write a batch with one Chroma call of each kind; when that fails, each document alone, so that one
-        bad document fails by itself."""
+        bad document fails by itself. A document renewed with the same content (its stored version outdated or
+        damaged, so left out of answers already) is taken out first: its new records would share the old ones'
+        version."""
+        self.store.remove_documents([pending.document.id for pending, _ in writes if pending.renew])
         if len(writes) > 1:
             try:
-                self.store.write_documents([write for _, write in writes], self.embedder.model_id)
+                self.store.write_documents([write for _, write in writes], self.embedder.model_id, self.chunking.label)
             except StoreUnavailable:
                 raise  # every later write would fail the same way: the run stops
             except IndexingError:
@@ -203,7 +240,7 @@ class Indexer:
 
     def _write_alone(self, pending: _Pending, write: DocumentWrite) -> FileOutcome:
         try:
-            self.store.write_documents([write], self.embedder.model_id)
+            self.store.write_documents([write], self.embedder.model_id, self.chunking.label)
         except StoreUnavailable:
             raise
         except IndexingError as error:

@@ -61,20 +61,31 @@ def load_document(path: Path, *, source: str | None = None, max_bytes: int = MAX
 def _load(path: Path, source: str, max_bytes: int) -> Document:
     data = _read(path, max_bytes)
     suffix = path.suffix.lower()
-    title = path.name
+    title, encoding = path.name, ""
     pages: tuple[PageSpan, ...] = ()
     if suffix in TEXT_EXTENSIONS:
-        text = _normalize(decode_text(data))
+        decoded = decode_text(data)
+        text, encoding, file_type = _exact(decoded.text), decoded.encoding, "text"
     elif suffix in HTML_EXTENSIONS:
-        title, text = html_to_text(decode_text(data, sniff_charset(data)))
-        title, text = title or path.stem, _normalize(text)
+        decoded = decode_text(data, sniff_charset(data))
+        title, text = html_to_text(decoded.text.replace("\0", ""))
+        title, text, encoding, file_type = title or path.stem, _normalize(text), decoded.encoding, "html"
     elif suffix == ".pdf":
-        text, pages = _pdf_text(data)
+        (text, pages), file_type = _pdf_text(data), "pdf"
     else:
-        text = _normalize(_docx_text(data))
-    if not text:
+        text, file_type = _normalize(_docx_text(data)), "docx"
+    if not text.strip():
         raise _Rejected("no text could be extracted")
-    return make_document(source, title, text, pages)
+    return make_document(source, title, text, pages, file_type=file_type, encoding=encoding)
+
+
+def _exact(text: str) -> str:
+    """A plain-text file's text is the decoded file, character for character: citations index the user's own
+    file. A NUL cannot be kept (it ends strings in the store) and dropping it would shift every offset after it."""
+    nuls = text.count("\0")
+    if nuls:
+        raise _Rejected(f"holds {nuls} NUL character{'s' if nuls > 1 else ''} (byte 0), which a quote cannot keep")
+    return text
 
 
 def _read(path: Path, max_bytes: int) -> bytes:
@@ -105,7 +116,8 @@ def _read(path: Path, max_bytes: int) -> bytes:
 
 
 def _normalize(text: str) -> str:
-    """Unify newlines, drop NULs and trailing spaces, keep at most one blank line in a row."""
+    """Extracted text (HTML, DOCX, PDF) made readable: unified newlines, no NULs or trailing spaces, at most one
+    blank line in a row. Never for plain-text files, whose offsets index the file itself."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "")
     lines = [line.rstrip() for line in text.split("\n")]
     blank_run, kept = 0, []

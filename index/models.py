@@ -26,7 +26,8 @@ def page_at(pages: tuple[PageSpan, ...], offset: int) -> int | None:
 
 @dataclass(frozen=True)
 class Document:
-    """One source file's extracted plain text."""
+    """One source file's text: for a plain-text file the decoded file exactly (only a byte-order mark left out), for
+    HTML, DOCX and PDF the extracted text. Citations' offsets index `text`."""
 
     id: str
     source: str
@@ -34,6 +35,8 @@ class Document:
     text: str
     sha256: str
     pages: tuple[PageSpan, ...] = ()
+    file_type: str = ""  # text | html | docx | pdf; "" for a document made by a program
+    encoding: str = ""  # text and HTML: the codec that decodes the file's bytes (e.g. utf-8, utf-8-sig, cp1252)
 
     def page_at(self, offset: int) -> int | None:
         return page_at(self.pages, offset)
@@ -64,9 +67,22 @@ class IndexedDocument:
     characters: int
     indexed_at: str
     pages: tuple[PageSpan, ...] = ()
+    file_type: str = ""
+    encoding: str = ""
+    model: str = ""  # the embedding model its vectors come from
+    chunking: str = ""  # "size/overlap" it was chunked with ("" before this was recorded)
+    index_format: int = 1  # the index format it was written in (index/migrations.py)
 
     def page_at(self, offset: int) -> int | None:
         return page_at(self.pages, offset)
+
+
+@dataclass(frozen=True)
+class IndexProfile:
+    """What made an index's vectors: one model, one dimension, for every document in it."""
+
+    model: str
+    dimension: int
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,7 @@ class IndexState:
 
     generation: int
     documents: Mapping[str, IndexedDocument]
+    profile: IndexProfile | None = None  # None: nothing written yet, or written before profiles were recorded
 
     @property
     def versions(self) -> dict[str, str]:
@@ -115,6 +132,7 @@ class IndexReport:
 
     outcomes: list[FileOutcome] = field(default_factory=list)
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # what the run did besides the files, in words
 
     def count(self, status: FileStatus | str) -> int:
         return sum(1 for outcome in self.outcomes if outcome.status == status)

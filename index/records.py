@@ -31,7 +31,8 @@ class StoredChunk:
     source: str
     title: str
     document_sha256: str
-    gap_before: str = ""
+    gap_before: str = ""  # the document's text between the previous chunk (or its start) and this one
+    gap_after: str = ""  # on the last chunk: the document's text after it (trailing whitespace), else ""
 
 
 @dataclass(frozen=True)
@@ -43,17 +44,20 @@ class DocumentWrite:
     vectors: np.ndarray
 
 
-def gaps_before(text: str, chunks: Sequence[Chunk]) -> list[str]:
-    """The text between each chunk and the end of the previous one (whitespace), to rebuild the document."""
-    gaps = []
+def gaps(text: str, chunks: Sequence[Chunk]) -> list[tuple[str, str]]:
+    """For each chunk, the text between it and the previous one (or the start) and, for the last one, the text
+    after it: with the chunks, every character of the document, so that they rebuild it exactly."""
+    found = []
     covered = 0
     for chunk in chunks:
-        gaps.append(text[covered : chunk.start] if chunk.start > covered else "")
+        found.append((text[covered : chunk.start] if chunk.start > covered else "", ""))
         covered = max(covered, chunk.end)
-    return gaps
+    if found:
+        found[-1] = (found[-1][0], text[covered:])
+    return found
 
 
-def chunk_metadata(document: Document, chunk: Chunk, gap_before: str) -> dict[str, Any]:
+def chunk_metadata(document: Document, chunk: Chunk, gap_before: str, gap_after: str) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         TEXT_KEY: chunk.text,
         "chunk_id": chunk.id,
@@ -65,13 +69,14 @@ def chunk_metadata(document: Document, chunk: Chunk, gap_before: str) -> dict[st
         "start": chunk.start,
         "end": chunk.end,
         "gap_before": gap_before,
+        "gap_after": gap_after,
     }
     if chunk.page is not None:
         metadata["page"] = chunk.page
     return metadata
 
 
-def manifest_metadata(document: Document, chunks: int, model: str) -> dict[str, Any]:
+def manifest_metadata(document: Document, chunks: int, model: str, chunking: str, index_format: int) -> dict[str, Any]:
     return {
         "source": document.source,
         "title": document.title,
@@ -81,6 +86,10 @@ def manifest_metadata(document: Document, chunks: int, model: str) -> dict[str, 
         "model": model,
         "indexed_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "pages": json.dumps([[page.number, page.start, page.end] for page in document.pages]),
+        "file_type": document.file_type,
+        "encoding": document.encoding,
+        "chunking": chunking,
+        "index_format": index_format,
     }
 
 
@@ -108,11 +117,11 @@ def chunk_records(writes: Sequence[DocumentWrite], batch: int) -> Iterator[dict[
     record: dict[str, list[Any]] = {"ids": [], "embeddings": [], "metadatas": []}
     for write in writes:
         document = write.document
-        gaps = gaps_before(document.text, write.chunks)
+        around = gaps(document.text, write.chunks)
         for i, chunk in enumerate(write.chunks):
             record["ids"].append(versioned_record_id(chunk, document.sha256))
             record["embeddings"].append(write.vectors[i].tolist())
-            record["metadatas"].append(chunk_metadata(document, chunk, gaps[i]))
+            record["metadatas"].append(chunk_metadata(document, chunk, *around[i]))
             if len(record["ids"]) == batch:
                 yield record
                 record = {"ids": [], "embeddings": [], "metadatas": []}
@@ -120,13 +129,14 @@ def chunk_records(writes: Sequence[DocumentWrite], batch: int) -> Iterator[dict[
         yield record
 
 
-def rebuild_text(chunks: Iterable[tuple[int, int, str, str]]) -> str:
-    """A document's text from its chunks as (start, end, gap before, text), in any order: overlaps are kept once
-    and the gaps (whitespace between chunks) put back."""
+def rebuild_text(chunks: Iterable[tuple[int, int, str, str, str]]) -> str:
+    """A document's text from its chunks as (start, end, gap before, text, gap after), in any order: overlaps are
+    kept once and the gaps (the whitespace around chunks) put back."""
     pieces: list[str] = []
     length = 0
-    for start, end, gap_before, text in sorted(chunks, key=lambda chunk: chunk[0]):
+    for start, end, gap_before, text, gap_after in sorted(chunks, key=lambda chunk: chunk[0]):
         pieces.extend([text[length - start :]] if start < length else [gap_before, text])
+        pieces.append(gap_after)
         length = max(length, end)
     return "".join(pieces)
 
@@ -155,7 +165,8 @@ def stored_chunk(record_id: str, document: str | None, metadata: dict[str, Any])
         text=text,
         page=metadata.get("page"),
     )
-    return StoredChunk(chunk, metadata["source"], metadata["title"], metadata["sha256"], metadata.get("gap_before", ""))
+    facts = (metadata["source"], metadata["title"], metadata["sha256"])
+    return StoredChunk(chunk, *facts, metadata.get("gap_before", ""), metadata.get("gap_after", ""))
 
 
 def indexed_document(doc_id: str, metadata: dict[str, Any]) -> IndexedDocument:
@@ -168,4 +179,9 @@ def indexed_document(doc_id: str, metadata: dict[str, Any]) -> IndexedDocument:
         characters=int(metadata["characters"]),
         indexed_at=metadata["indexed_at"],
         pages=tuple(PageSpan(*page) for page in json.loads(metadata.get("pages") or "[]")),
+        file_type=str(metadata.get("file_type", "")),
+        encoding=str(metadata.get("encoding", "")),
+        model=str(metadata.get("model", "")),
+        chunking=str(metadata.get("chunking", "")),
+        index_format=int(metadata.get("index_format", 1)),
     )

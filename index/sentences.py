@@ -1,4 +1,10 @@
-"""Find sentence and paragraph boundaries as character spans of a text."""
+"""Find sentence and paragraph boundaries as character spans of a text.
+
+Texts come as decoded from their files, so every kind of line ending is a line break: the boundaries of
+`str.splitlines` ("\\n", "\\r\\n", a lone "\\r", vertical tab, NEL, U+2028, and the separators below). A paragraph
+ends at a blank line (a line holding only whitespace, of any kind) or at a separator: form feed (a page break),
+the file/group/record separators \\x1c-\\x1e, or U+2029.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +16,15 @@ _ABBREVIATIONS = frozenset(
     "jan feb mar apr jun jul aug sep sept oct nov dec gen col lt sgt capt rev hon est "
     "approx dept univ assn bros e.g i.e cf al ca op cit ed eds p pp u.s u.k u.n".split()
 )
+_LINE_BREAK = r"(?:\r\n|\r(?!\n)|[\n\x0b\x85\u2028])"  # "\r\n" is one break, never a "\r" then a "\n"
+_PARAGRAPH_SEPARATOR = r"[\x0c\x1c-\x1e\u2029]"
+_INLINE_SPACE = r"[^\S\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]"
+_PARAGRAPH_BREAK = re.compile(rf"(?:{_LINE_BREAK}{_INLINE_SPACE}*{_LINE_BREAK}|{_PARAGRAPH_SEPARATOR})\s*")
+_LINE_END = re.compile(rf"{_LINE_BREAK}|{_PARAGRAPH_SEPARATOR}")
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _LIST_OR_HEADING = re.compile(r"\s*(?:[#>*•\-–|]|\d{1,3}[.)]\s)")
 _TOKEN_BEFORE = re.compile(r"([\w.]+)[.!?…]*$")
+_TOKEN_WINDOW = 32  # longer than any abbreviation; bounds the look-back so long unbroken runs stay linear
 _SHORT_LINE = 60
 
 
@@ -51,22 +62,18 @@ def _line_groups(text: str, start: int, end: int) -> list[tuple[int, int]]:
     groups: list[tuple[int, int]] = []
     group_start = start
     line_start = start
-    while True:
-        newline = text.find("\n", line_start, end)
-        if newline == -1:
-            break
-        line = text[line_start:newline].rstrip()
-        following = text[newline + 1 : end]
+    for line_end in _LINE_END.finditer(text, start, end):
+        line = text[line_start : line_end.start()].rstrip()
         hard_break = (
             not line
             or line[-1] in '.!?:;…"”’)'
             or len(line.strip()) < _SHORT_LINE
-            or _LIST_OR_HEADING.match(following) is not None
+            or _LIST_OR_HEADING.match(text, line_end.end(), end) is not None
         )
-        if hard_break and text[group_start:newline].strip():
-            groups.append(_strip(text, group_start, newline))
-            group_start = newline + 1
-        line_start = newline + 1
+        if hard_break and text[group_start : line_end.start()].strip():
+            groups.append(_strip(text, group_start, line_end.start()))
+            group_start = line_end.end()
+        line_start = line_end.end()
     if text[group_start:end].strip():
         groups.append(_strip(text, group_start, end))
     return groups
@@ -79,7 +86,7 @@ def _split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
         next_char = text[match.end() : match.end() + 1]
         if not next_char or not (next_char.isupper() or next_char.isdigit() or next_char in "\"'“‘(["):
             continue
-        if _is_abbreviation(text[piece_start : match.start() + 1]):
+        if _is_abbreviation(text[max(piece_start, match.start() + 1 - _TOKEN_WINDOW) : match.start() + 1]):
             continue
         pieces.append(_strip(text, piece_start, match.end()))
         piece_start = match.end()

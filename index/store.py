@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -19,10 +19,21 @@ from typing import Any, TypeVar
 import numpy as np
 
 from index import journal
-from index.chroma_client import CollectionMissing, Collections, StoreSettings, connection_for
+from index.chroma_client import (
+    CollectionMissing,
+    Collections,
+    StoreSettings,
+    collection_call,
+    connection_for,
+    nearest_query,
+    page_query,
+)
+from index.damage import damage_reports
 from index.errors import StoreError
 from index.identity import sha256_text
-from index.models import IndexedDocument, IndexState
+from index.migrations import CURRENT
+from index.models import IndexedDocument, IndexProfile, IndexState
+from index.profile import check_profile, profile_metadata, recorded_profile
 from index.records import (
     DocumentWrite,
     StoredChunk,
@@ -52,6 +63,7 @@ class ChunkStore:
         self._manifest_name = f"{settings.collection}-manifest"
         self._journal_name = f"{settings.collection}-journal"
         self._state: IndexState | None = None
+        self.damage = damage_reports(self._conn, settings.collection)
         try:
             self._read(lambda c: (c(self._chunks_name), c(self._manifest_name)), "opening the index")
         except CollectionMissing:
@@ -64,12 +76,19 @@ class ChunkStore:
 
     def generation(self) -> int:
         """A number that changes whenever the set of visible documents changes."""
-        return int(self._read(lambda c: c.metadata(self._chunks_name), "reading the index").get("generation", 0))
+        return int(self._collection_metadata().get("generation", 0))
 
     def state(self) -> IndexState:
         """What is visible now: one Chroma call for the generation; the manifest is read again only when the
         generation has moved since the last call."""
-        generation = self.generation()
+        return self._state_from(self._collection_metadata())
+
+    def _collection_metadata(self) -> dict[str, Any]:
+        """The chunk collection's metadata: the generation and the index profile (one Chroma call)."""
+        return self._read(lambda c: c.metadata(self._chunks_name), "reading the index")
+
+    def _state_from(self, metadata: dict[str, Any]) -> IndexState:
+        generation = int(metadata.get("generation", 0))
         cached = self._state
         if cached is not None and cached.generation == generation:
             return cached
@@ -78,7 +97,7 @@ class ChunkStore:
             doc_id: indexed_document(doc_id, metadata)
             for doc_id, metadata in zip(records["ids"], records["metadatas"] or [], strict=False)
         }
-        state = IndexState(generation, MappingProxyType(documents))
+        state = IndexState(generation, MappingProxyType(documents), recorded_profile(metadata, documents))
         self._state = state
         return state
 
@@ -90,17 +109,21 @@ class ChunkStore:
         """Chunk records in the collection, visible or not."""
         return self._read(lambda c: c(self._chunks_name).count(), "counting chunks")
 
-    def query(self, vector: np.ndarray, k: int, state: IndexState | None = None) -> list[tuple[StoredChunk, float]]:
-        """The k chunks nearest to `vector` among those visible in `state` (read now when not given), with their
-        cosine similarity. One Chroma call, unless left-over records of other versions took the places."""
+    def query(
+        self, vector: np.ndarray, k: int, state: IndexState | None = None, leave_out: Collection[str] = ()
+    ) -> list[tuple[StoredChunk, float]]:
+        """The k chunks nearest to `vector` among those visible in `state` (read now when not given), but for the
+        documents named in `leave_out`, with their cosine similarity. One Chroma call, unless left-over records of
+        other versions (or left-out documents) took the places."""
         state = state or self.state()
-        versions = state.versions
-        total = state.chunk_total  # free from the manifest; a Chroma count() per query is not
+        versions = {doc_id: sha for doc_id, sha in state.versions.items() if doc_id not in leave_out}
+        # The total is free from the manifest; a Chroma count() per query is not.
+        total = sum(state.documents[doc_id].chunks for doc_id in versions)
         if total == 0 or k <= 0:
             return []
         wanted = min(total, k + 8)
         while True:
-            result = self._read(_nearest(self._chunks_name, vector, wanted), "searching the index")
+            result = self._read(nearest_query(self._chunks_name, vector, wanted), "searching the index")
             hits = [
                 (stored_chunk(chunk_id, document, metadata), 1.0 - float(distance))
                 for chunk_id, document, metadata, distance in zip(
@@ -136,7 +159,7 @@ class ChunkStore:
         if document is None:
             raise StoreError(f"no indexed document with id {document_id!r}")
         chunks = self.iter_chunks(document_id, state)
-        text = rebuild_text((s.chunk.start, s.chunk.end, s.gap_before, s.chunk.text) for s in chunks)
+        text = rebuild_text((s.chunk.start, s.chunk.end, s.gap_before, s.chunk.text, s.gap_after) for s in chunks)
         if sha256_text(text) != document.sha256:
             raise StoreError(f"the stored chunks of {document.source} do not rebuild its text; re-index it")
         return text
@@ -164,7 +187,7 @@ class ChunkStore:
         """The records of collection `name` (matching `where`), a page of ids, texts and metadata at a time."""
         offset = 0
         while True:
-            page = self._read(_page(name, where, offset), "reading the index")
+            page = self._read(page_query(name, where, offset, _PAGE_SIZE), "reading the index")
             yield page
             if len(page["ids"]) < _PAGE_SIZE:
                 return
@@ -179,55 +202,93 @@ class ChunkStore:
         with self._conn.writing():
             yield
 
-    def write_documents(self, writes: Sequence[DocumentWrite], model: str) -> None:
+    def write_documents(self, writes: Sequence[DocumentWrite], model: str, chunking: str = "") -> None:
         """Write several documents with one Chroma call of each kind: every chunk first, then the manifest
-        entries that make them visible (the commit), then the deletion of their previous versions."""
+        entries that make them visible (the commit), then the deletion of their previous versions.
+
+        Raises IndexMismatch when the index holds vectors of another model or dimension."""
         if not writes:
             return
         with self.writing():
+            metadata = self._collection_metadata()
+            dimension = next((int(w.vectors.shape[1]) for w in writes if len(w.chunks)), 0)
+            profile = IndexProfile(model, dimension)
+            check_profile(self._state_from(metadata), profile, self.settings.location)
             entries = [journal.begin(w.document.id, w.document.sha256) for w in writes]
             try:
-                self._write(entries, writes, model)
+                self._write(entries, writes, model, chunking, {**metadata, **profile_metadata(profile)})
             finally:
                 for entry in entries:
                     journal.finish(entry)
 
-    def _write(self, entries: list[journal.Entry], writes: Sequence[DocumentWrite], model: str) -> None:
+    def _write(
+        self,
+        entries: list[journal.Entry],
+        writes: Sequence[DocumentWrite],
+        model: str,
+        chunking: str,
+        metadata: dict[str, Any],
+    ) -> None:
         what = describe_writes(writes)
         begun = journal_records(entries)
         self._write_op(lambda c: c(self._journal_name, {}).upsert(**begun), what)
         batch = max(1, min(self._read(lambda c: c.max_batch, what), 1000))
         beat = time.monotonic()
         for record in chunk_records(writes, batch):
-            self._write_op(_call(self._chunks_name, "upsert", **record), what)
+            self._write_op(collection_call(self._chunks_name, "upsert", **record), what)
             if time.monotonic() - beat > journal.HEARTBEAT_SECONDS:
                 beat = time.monotonic()
                 renewed = journal_records(entries, heartbeat=time.time())
-                self._write_op(_call(self._journal_name, "upsert", **renewed), what)
+                self._write_op(collection_call(self._journal_name, "upsert", **renewed), what)
         manifest = {
             "ids": [w.document.id for w in writes],
             "embeddings": [[1.0] for _ in writes],
-            "metadatas": [manifest_metadata(w.document, len(w.chunks), model) for w in writes],
+            "metadatas": [manifest_metadata(w.document, len(w.chunks), model, chunking, CURRENT) for w in writes],
         }
         self._write_op(lambda c: c(self._manifest_name).upsert(**manifest), what)  # the commit
-        self._new_generation(what)
+        self._new_generation(what, metadata)
         own = {entry.id for entry in entries}
         self._delete_other_versions({w.document.id: {w.document.sha256} for w in writes}, exclude=own, what=what)
         self._write_op(lambda c: c(self._journal_name).delete(ids=sorted(own)), what)
 
     def remove_document(self, document_id: str) -> None:
         """Take a document out: first from the manifest (invisible at once), then its chunks."""
-        what = f"removing document {document_id}"
+        self.remove_documents([document_id])
+
+    def remove_documents(self, document_ids: Sequence[str]) -> None:
+        """Take documents out with one Chroma call of each kind."""
+        if not document_ids:
+            return
+        what = f"removing document {document_ids[0]}" + (
+            f" and {len(document_ids) - 1} more" if document_ids[1:] else ""
+        )
         with self.writing():
-            entry = journal.begin(document_id, "")
+            entries = [journal.begin(document_id, "") for document_id in document_ids]
             try:
-                self._write_op(lambda c: c(self._journal_name, {}).upsert(**journal_records([entry])), what)
-                self._write_op(lambda c: c(self._manifest_name).delete(ids=[document_id]), what)
-                self._new_generation(what)
-                self._delete_other_versions({document_id: set()}, exclude={entry.id}, what=what)
-                self._write_op(lambda c: c(self._journal_name).delete(ids=[entry.id]), what)
+                self._write_op(lambda c: c(self._journal_name, {}).upsert(**journal_records(entries)), what)
+                self._write_op(lambda c: c(self._manifest_name).delete(ids=list(document_ids)), what)
+                self._new_generation(what, self._collection_metadata())
+                own = {entry.id for entry in entries}
+                self._delete_other_versions({doc_id: set() for doc_id in document_ids}, exclude=own, what=what)
+                self._write_op(lambda c: c(self._journal_name).delete(ids=sorted(own)), what)
             finally:
-                journal.finish(entry)
+                for entry in entries:
+                    journal.finish(entry)
+
+    def clear(self) -> None:
+        """Empty the index: every document, vector and record goes, and so does its profile (model, dimension)."""
+        with self.writing():
+            names = (self._chunks_name, self._manifest_name, self._journal_name, f"{self._chunks_name}-damaged")
+
+            def recreate(collections: Collections) -> None:
+                for name in names:
+                    collections.drop(name)
+                collections(self._chunks_name, _CHUNKS_CONFIG)
+                collections(self._manifest_name, {})
+
+            self._write_op(recreate, "emptying the index")
+            self._new_generation("emptying the index", {})
+            self.damage.clear(set(self.damage.reported()))
 
     def repair(self) -> int:
         """Delete what writers that died left behind; returns how many documents were repaired.
@@ -254,7 +315,7 @@ class ChunkStore:
                 ids = [entry.id for entry in stale]
                 self._write_op(lambda c: c(self._journal_name).delete(ids=ids), "repairing the index")
             if legacy:
-                self._write_op(lambda c: c(self._chunks_name).modify(metadata=self._fresh_metadata()), "repairing")
+                self._new_generation("repairing the index", self._collection_metadata())
             if sole and len(stale) == len(entries):
                 documents |= self._check_counts()
             return len(documents)
@@ -277,7 +338,7 @@ class ChunkStore:
                 counts[document.id] = counts.get(document.id, 0) + 1
         for first in range(0, len(orphans), 1000):
             part = orphans[first : first + 1000]
-            self._write_op(_call(self._chunks_name, "delete", ids=part), "repairing the index")
+            self._write_op(collection_call(self._chunks_name, "delete", ids=part), "repairing the index")
         for document_id, document in manifest.items():
             if counts.get(document_id, 0) != document.chunks:
                 self.remove_document(document_id)
@@ -302,47 +363,21 @@ class ChunkStore:
         for first in range(0, len(clauses), _DELETE_CLAUSES):
             part = clauses[first : first + _DELETE_CLAUSES]
             where = part[0] if len(part) == 1 else {"$or": part}
-            self._write_op(_call(self._chunks_name, "delete", where=where), what)
+            self._write_op(collection_call(self._chunks_name, "delete", where=where), what)
 
-    def _new_generation(self, what: str) -> None:
-        self._write_op(lambda c: c(self._chunks_name).modify(metadata=self._fresh_metadata()), what)
-
-    def _fresh_metadata(self) -> dict[str, Any]:
-        # A random value, not a counter: two writers cannot lose each other's change to it.
-        return {"generation": secrets.randbits(52), "pending": ""}
+    def _new_generation(self, what: str, metadata: dict[str, Any]) -> None:
+        """Mark a change of the visible set: a fresh generation in the collection's metadata (which Chroma replaces
+        whole, so the rest of it, the profile, is written again). A random value, not a counter: two writers cannot
+        lose each other's change to it."""
+        fresh = {**metadata, "generation": secrets.randbits(52), "pending": ""}
+        self._write_op(lambda c: c(self._chunks_name).modify(metadata=fresh), what)
 
     def _legacy_pending(self) -> list[str]:
         """Documents marked pending by the earlier design (a list in the collection's metadata)."""
-        metadata = self._read(lambda c: c.metadata(self._chunks_name), "reading the index")
-        return [doc_id for doc_id in str(metadata.get("pending", "")).split(",") if doc_id]
+        return [doc_id for doc_id in str(self._collection_metadata().get("pending", "")).split(",") if doc_id]
 
     def _read(self, fn: Callable[[Collections], T], what: str) -> T:
         return self._conn.run(fn, what)
 
     def _write_op(self, fn: Callable[[Collections], T], what: str) -> T:
         return self._conn.run(fn, what, writes=True)
-
-
-def _call(name: str, method: str, **arguments: Any) -> Callable[[Collections], Any]:
-    """A call of `method` on collection `name` with `arguments` (bound now, not when the call runs)."""
-
-    def call(collections: Collections) -> Any:
-        return getattr(collections(name), method)(**arguments)
-
-    return call
-
-
-def _nearest(name: str, vector: np.ndarray, n: int) -> Callable[[Collections], dict[str, Any]]:
-    def query(collections: Collections) -> dict[str, Any]:
-        return collections(name).query(
-            query_embeddings=[vector.tolist()], n_results=n, include=["documents", "metadatas", "distances"]
-        )
-
-    return query
-
-
-def _page(name: str, where: dict[str, Any] | None, offset: int) -> Callable[[Collections], dict[str, Any]]:
-    def get(collections: Collections) -> dict[str, Any]:
-        return collections(name).get(where=where, include=["documents", "metadatas"], limit=_PAGE_SIZE, offset=offset)
-
-    return get

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import pytest
 from helpers import SEEDS, require_eval_data
 
 from index.chunking import ChunkingSettings, chunk_document
 from index.identity import make_document
+from index.models import PageSpan
+from index.records import gaps, rebuild_text
 from index.sentences import sentence_spans
+
+WRAPPED_LINE = "This line was wrapped at a fixed width by the program that wrote the file and"
+LINE_BREAKS = {"LF": "\n", "CRLF": "\r\n", "CR": "\r", "U+2028": "\u2028", "VT": "\x0b", "NEL": "\x85"}
+PARAGRAPH_BREAKS = {
+    "blank line": "\n\n",
+    "CRLF blank line": "\r\n\r\n",
+    "CR blank line": "\r\r",
+    "whitespace-only line": "\r\n \t\xa0\u3000\r\n",
+    "5 blank lines": "\n" * 6,
+    "5 CRLF blank lines": "\r\n" * 6,
+    "U+2029": "\u2029",
+    "form feed": "\x0c",
+}
 
 
 def texts_of(text: str) -> list[str]:
@@ -60,12 +76,62 @@ def test_chunks_are_exact_slices_within_size_and_overlap():
     assert chunks[0].start == 0 and chunks[-1].end == len(text)
 
 
-def test_paragraph_end_closes_a_chunk_without_overlap():
+@pytest.mark.parametrize("newline", LINE_BREAKS.values(), ids=LINE_BREAKS.keys())
+def test_every_line_break_joins_a_wrapped_line_and_ends_a_short_one(newline):
+    wrapped = f"{WRAPPED_LINE}{newline}continues on the next line."
+    assert texts_of(wrapped) == [wrapped]
+    assert texts_of(f"Heading{newline}The body starts here.") == ["Heading", "The body starts here."]
+
+
+@pytest.mark.parametrize("separator", PARAGRAPH_BREAKS.values(), ids=PARAGRAPH_BREAKS.keys())
+def test_every_paragraph_break_ends_a_paragraph(separator):
+    text = f"{WRAPPED_LINE}{separator}continues in the next paragraph."
+    spans = sentence_spans(text)
+    assert texts_of(text) == [WRAPPED_LINE, "continues in the next paragraph."]
+    assert spans[0].paragraph < spans[1].paragraph
+
+
+@pytest.mark.parametrize("separator", PARAGRAPH_BREAKS.values(), ids=PARAGRAPH_BREAKS.keys())
+def test_paragraph_end_closes_a_chunk_without_overlap(separator):
     first = "Alpha sentence one is here. " * 8
     second = "Beta sentence two is there. " * 8
-    document = make_document("/d.txt", "d", first.strip() + "\n\n" + second.strip())
+    document = make_document("/d.txt", "d", first.strip() + separator + second.strip())
     chunks = chunk_document(document, ChunkingSettings(size=400, overlap=100))
-    assert [c.text.split()[0] for c in chunks] == ["Alpha", "Beta"]
+    assert [c.text for c in chunks] == [first.strip(), second.strip()]
+
+
+def test_a_crlf_file_chunks_by_its_paragraphs_and_rebuilds_exactly():
+    paragraphs = [f"Paragraph {n} opens here. It holds a second sentence too." for n in range(1, 4)]
+    text = "\r\n\r\n".join(paragraphs) + "\r\n"
+    chunks = chunk_document(make_document("/crlf.txt", "crlf", text), ChunkingSettings(size=100, overlap=40))
+    assert [c.text for c in chunks] == paragraphs
+    around = zip(chunks, gaps(text, chunks), strict=True)
+    assert rebuild_text((c.start, c.end, before, c.text, after) for c, (before, after) in around) == text
+
+
+def test_a_form_feed_between_pages_keeps_every_chunk_on_one_page():
+    pages = ["Page one sentence is here. " * 8, "Page two sentence is here. " * 8, "Page three is the end. " * 9]
+    text = "\x0c".join(page.strip() for page in pages)
+    ends = [i for i, character in enumerate(text) if character == "\x0c"] + [len(text)]
+    starts = [0] + [end + 1 for end in ends[:-1]]
+    spans = tuple(PageSpan(n, start, end) for n, (start, end) in enumerate(zip(starts, ends, strict=True), start=1))
+    chunks = chunk_document(make_document("/p.pdf", "p", text, spans), ChunkingSettings(size=400, overlap=100))
+    assert [c.page for c in chunks] == [1, 2, 3]
+    assert all("\x0c" not in c.text for c in chunks)
+
+
+def test_leading_and_trailing_whitespace_stay_outside_chunks_and_rebuild():
+    text = "\r\n\t\xa0\u2029 First sentence here.\u2028Second one.\u3000\r\n\x0c\n"
+    chunks = chunk_document(make_document("/edges.txt", "edges", text))
+    assert [c.text for c in chunks] == ["First sentence here.\u2028Second one."]
+    assert gaps(text, chunks) == [("\r\n\t\xa0\u2029 ", "\u3000\r\n\x0c\n")]
+
+
+def test_a_word_longer_than_a_chunk_is_not_cut_between_a_letter_and_its_accent():
+    text = "a" + "e\u0301" * 60
+    chunks = chunk_document(make_document("/accents.txt", "accents", text), ChunkingSettings(size=50, overlap=0))
+    assert "".join(c.text for c in chunks) == text
+    assert all(len(c.text) <= 50 and not unicodedata.combining(c.text[0]) for c in chunks)
 
 
 def test_a_sentence_longer_than_a_chunk_is_cut_at_word_breaks():

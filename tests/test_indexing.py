@@ -182,12 +182,12 @@ def test_embedding_waits_when_the_writer_falls_behind(tmp_path, make_assistant, 
     embedded, written, behind, stalled = [0], [0], [], []
     real_write, real_embed = store.write_documents, fake_embedder.embed_documents
 
-    def gated_write(writes, model):
+    def gated_write(writes, *facts):
         with progress:
             wanted = min(written[0] + 1 + MAX_QUEUED_WRITES, 12)
             if not progress.wait_for(lambda: embedded[0] >= wanted, timeout=60):
                 stalled.append(f"write {written[0] + 1} waited for {wanted} batches, {embedded[0]} came")
-        real_write(writes, model)
+        real_write(writes, *facts)
         with progress:
             written[0] += 1
 
@@ -214,10 +214,10 @@ def test_a_document_the_store_refuses_fails_alone(tmp_path, make_assistant, fake
     store = assistant.store
     real_write = store.write_documents
 
-    def refuse_notes(writes, model):
+    def refuse_notes(writes, *facts):
         if any(write.document.source.endswith("notes.md") for write in writes):
             raise StoreError("writing notes.md failed: the store refused it")
-        return real_write(writes, model)
+        return real_write(writes, *facts)
 
     monkeypatch.setattr(store, "write_documents", refuse_notes)
     report = assistant.index_paths([corpus])

@@ -48,7 +48,8 @@ ACCENTED = "Café crème brûlée – naïve façade, “quoted” résumé; les
 def test_utf8_text_keeps_content_and_uses_resolved_source(tmp_path: Path) -> None:
     path = write(tmp_path / "notes.txt", "Hello wörld ✓ 😀\nSecond line\n")
     doc = load_document(path)
-    assert doc.text == "Hello wörld ✓ 😀\nSecond line"
+    assert doc.text == "Hello wörld ✓ 😀\nSecond line\n", "the decoded file, exactly"
+    assert (doc.file_type, doc.encoding) == ("text", "utf-8")
     assert doc.title == "notes.txt"
     assert doc.source == str(path.resolve())
     assert doc.pages == ()
@@ -60,15 +61,16 @@ def test_explicit_source_is_used(tmp_path: Path) -> None:
 
 
 def test_utf8_bom_is_removed(tmp_path: Path) -> None:
-    doc = load_document(write(tmp_path / "bom.txt", b"\xef\xbb\xbfWith BOM \xc3\xa9"))
-    assert doc.text == "With BOM é"
+    data = b"\xef\xbb\xbfWith BOM \xc3\xa9"
+    doc = load_document(write(tmp_path / "bom.txt", data))
+    assert doc.text == "With BOM é" == data.decode(doc.encoding)
 
 
 @pytest.mark.parametrize("encoding", ["cp1252", "latin-1"])
 def test_legacy_western_encodings(tmp_path: Path, encoding: str) -> None:
     text = ACCENTED if encoding == "cp1252" else "Café au lait, déjà vu, Größe.\n"
     doc = load_document(write(tmp_path / "legacy.txt", text.encode(encoding)))
-    assert doc.text == text.strip()
+    assert doc.text == text and doc.encoding == "cp1252"
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
@@ -77,14 +79,14 @@ def test_utf16_and_utf32_with_bom(tmp_path: Path, encoding: str) -> None:
     if encoding == "utf-16-be":
         data = b"\xfe\xff" + data
     doc = load_document(write(tmp_path / "wide.txt", data))
-    assert doc.text == "Wide text: ünïcödé ✓"
+    assert doc.text == "Wide text: ünïcödé ✓" == data.decode(doc.encoding)
 
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
 def test_utf16_without_bom(tmp_path: Path, encoding: str) -> None:
     text = "No byte order mark here.\nStill UTF-16, with café and ½."
     doc = load_document(write(tmp_path / "wide.txt", text.encode(encoding)))
-    assert doc.text == text
+    assert doc.text == text and doc.encoding == encoding
 
 
 def test_shift_jis(tmp_path: Path) -> None:
@@ -93,23 +95,22 @@ def test_shift_jis(tmp_path: Path) -> None:
     assert doc.text == text
 
 
-def test_newlines_whitespace_and_blank_lines_are_normalised(tmp_path: Path) -> None:
-    data = b"  one  \r\ntwo\rthree\t \n\n\n\n\nfour\n\n"
+def test_newlines_whitespace_and_blank_lines_are_kept_as_in_the_file(tmp_path: Path) -> None:
+    data = b"  one  \r\ntwo\rthree\t \n\n\n\n\nfour\x0c\xc2\xa0five\xe2\x80\xa8six\n\n"
     doc = load_document(write(tmp_path / "lines.txt", data))
-    assert doc.text == "one\ntwo\nthree\n\nfour"
+    assert doc.text == data.decode("utf-8") == "  one  \r\ntwo\rthree\t \n\n\n\n\nfour\x0c\xa0five\u2028six\n\n"
 
 
 def test_markdown_is_kept_as_written(tmp_path: Path) -> None:
     source = "# Title\n\nSome **bold** text and a [link](http://x.y).\n\n- item\n"
     doc = load_document(write(tmp_path / "readme.md", source))
-    assert doc.text == source.strip()
+    assert doc.text == source
     assert doc.title == "readme.md"
 
 
-def test_stray_nul_bytes_are_stripped(tmp_path: Path) -> None:
-    doc = load_document(write(tmp_path / "nul.txt", b"plain text\x00 with a NUL" * 20))
-    assert "\x00" not in doc.text
-    assert doc.text.startswith("plain text with a NULplain text")
+def test_a_text_file_with_nul_bytes_is_refused_rather_than_shifted(tmp_path: Path) -> None:
+    error = load_error(write(tmp_path / "nul.txt", b"plain text\x00 with a NUL" * 20))
+    assert error.reason == "holds 20 NUL characters (byte 0), which a quote cannot keep"
 
 
 def test_random_bytes_are_binary(tmp_path: Path) -> None:

@@ -182,12 +182,12 @@ def test_app_sessions_ask_and_upload_at_the_same_time(tmp_path, monkeypatch):
     during_upload: list[str] = []
     real_write = ChunkStore.write_documents
 
-    def write_once_a_question_was_answered(self, writes, model):
+    def write_once_a_question_was_answered(self, writes, *facts):
         if not uploading.is_set():
             uploading.set()
             if not answered_meanwhile.wait(timeout=100):
                 failures.append("no question was answered while an upload was being indexed")
-        return real_write(self, writes, model)
+        return real_write(self, writes, *facts)
 
     monkeypatch.setattr(ChunkStore, "write_documents", write_once_a_question_was_answered)
 

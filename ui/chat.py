@@ -55,6 +55,8 @@ def ask(assistant, question: str, exchanges: list[Exchange], top_k: int) -> Exch
 def render_answer(index: int, exchange: Exchange) -> None:
     """The answer with its markers, unsupported sentences flagged, then each citation or the closest passages."""
     answer = exchange.answer
+    for warning in answer.warnings:
+        st.warning(escape_markdown(warning), icon=":material/report:")
     st.html(answer_html(answer.text, answer.unsupported, declined=not answer.answered))
     if answer.unsupported:
         st.html(unsupported_html(answer.unsupported))

@@ -1,4 +1,4 @@
-"""The `assistant eval FILE` command; importing it is cheap (no torch or Chroma until it runs)."""
+"""The `assistant eval PATH...` command; importing it is cheap (no torch or Chroma until it runs)."""
 
 from __future__ import annotations
 
@@ -22,14 +22,19 @@ _SETTINGS_FLAGS = (
 
 
 def add_eval_command(subparsers: Any) -> None:
-    """Register `eval FILE` with its flags on an argparse sub-parsers object."""
+    """Register `eval PATH...` with its flags on an argparse sub-parsers object."""
     parser = subparsers.add_parser(
         "eval",
-        help="measure retrieval, answers, citations and declining on a SQuAD-format JSON file",
-        description="Index the file's contexts into a private temporary collection (never your index), "
-        "ask its questions and report the metrics.",
+        help="measure retrieval, answers, citations and declining on a SQuAD JSON or ClapNQ JSONL set",
+        description="Index the files' documents into a private temporary collection (never your index), "
+        "ask their questions and report the metrics. Several files (or a folder) of one format make one corpus.",
     )
-    parser.add_argument("file", metavar="FILE", help="SQuAD v1.1 or v2.0 JSON file")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="SQuAD v1.1/v2.0 .json file, ClapNQ .jsonl file, or a folder of them (e.g. clapnq-dev/)",
+    )
     parser.add_argument("--limit", type=int, help="ask only N questions, sampled with --seed")
     parser.add_argument("--seed", type=int, default=0, help="seed of the --limit sample (default 0)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -73,6 +78,7 @@ class _Bar:
 
 def run_eval_command(args: argparse.Namespace) -> int:
     """Run the evaluation the parsed flags describe; prints a table (or JSON) and returns the exit status."""
+    from assistant.evaluation.loading import eval_files
     from assistant.evaluation.report import format_table, to_json, write_outputs
     from assistant.evaluation.runner import run_eval
     from assistant.progress import TerminalProgress
@@ -81,14 +87,28 @@ def run_eval_command(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit <= 0:
         raise ValueError(f"--limit must be > 0, got {args.limit}")
     settings = Settings.from_env(**{name: getattr(args, name, None) for name in _SETTINGS_FLAGS})
+    eval_files(args.paths)  # a missing path fails here, before the model loads
     bar = _Bar(TerminalProgress())
-    print(f"indexing {args.file} into a temporary collection", file=sys.stderr)
+    print(f"indexing {' '.join(args.paths)} into a temporary collection", file=sys.stderr)
+
+    def report_skip(skipped: Any) -> None:
+        bar.indexing.__exit__(None, None, None)
+        print(f"skipping {skipped.source}: {skipped.reason} ({skipped.questions} questions)", file=sys.stderr)
+
     try:
-        run = run_eval(args.file, settings, limit=args.limit, seed=args.seed, progress=bar, index_progress=bar.indexing)
+        run = run_eval(
+            args.paths,
+            settings,
+            limit=args.limit,
+            seed=args.seed,
+            progress=bar,
+            index_progress=bar.indexing,
+            on_skip=report_skip,
+        )
     finally:
         bar.close()
     if args.out:
         for path in write_outputs(run, args.out):
             print(f"wrote {path}", file=sys.stderr)
     print(json.dumps(to_json(run), indent=2) if args.json else format_table(run))
-    return 0
+    return 0 if run.results else 1  # nothing could be asked: every document failed to index

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = frozenset(string.punctuation)
 _MARKER = re.compile(r"\s*\[\d+\]")
+_WORD = re.compile(r"\w+")
 
 Span = tuple[str, int, int]  # (document id, start, end)
 
@@ -90,6 +91,26 @@ def quote_contains_gold(quotes: Iterable[str], golds: Sequence[str]) -> bool:
     """True when a quote holds a gold answer as whole normalised tokens."""
     wanted = [f" {normalize_answer(gold)} " for gold in golds if normalize_answer(gold)]
     return any(gold in f" {normalize_answer(quote)} " for quote in quotes for gold in wanted)
+
+
+def words(text: str) -> frozenset[str]:
+    """The distinct lower-cased words (`\\w+` runs) of a text."""
+    return frozenset(_WORD.findall(text.lower()))
+
+
+def shares_half_words(first: str, second: str) -> bool:
+    """True when the two texts share at least half of the distinct words of the one with fewer of them.
+
+    The ClapNQ rule for a quote matching a gold evidence sentence: lenient about where the answerer's sentence
+    splitting cut (a quote may be part of a gold sentence, or hold one and more), strict about which sentence."""
+    first_words, second_words = words(first), words(second)
+    fewer = min(len(first_words), len(second_words))
+    return fewer > 0 and 2 * len(first_words & second_words) >= fewer
+
+
+def quote_matches_evidence(quotes: Iterable[str], sentences: Sequence[str]) -> bool:
+    """True when one quote and one gold evidence sentence share half their words (`shares_half_words`)."""
+    return any(shares_half_words(quote, sentence) for quote in quotes for sentence in sentences)
 
 
 def citation_overlaps_gold(citation: Span, golds: Sequence[Span]) -> bool:

@@ -29,6 +29,26 @@ _ROWS: list[_Row] = [
     ("time", "latency p50 (s)", lambda g: g.latency_p50, "sec"),
     ("", "latency p95 (s)", lambda g: g.latency_p95, "sec"),
 ]
+_CLAPNQ_ROWS: list[_Row] = [
+    *[
+        ("" if k > 1 else "retrieval", f"gold sentence in top-{k}", lambda g, k=k: g.hit_at.get(k), "pct")
+        for k in K_VALUES
+    ],
+    ("", "MRR@10", lambda g: g.mrr, "num"),
+    ("answer", "hit (quote ~ gold sentence)", lambda g: g.quote_has_gold, "pct"),
+    ("", "answered", lambda g: None if g.answerable_declined is None else 1 - g.answerable_declined, "pct"),
+    ("", "mean words per answer", lambda g: g.answer_words, "num"),
+    ("citations", "count", lambda g: g.citations, "int"),
+    ("", "verbatim", lambda g: g.citations_verbatim, "pct"),
+    ("", "overlap a gold sentence", lambda g: g.citations_overlap_gold, "pct"),
+    ("declining", "unanswerable declined", lambda g: g.unanswerable_declined, "pct"),
+    ("time", "latency p50 (s)", lambda g: g.latency_p50, "sec"),
+    ("", "latency p95 (s)", lambda g: g.latency_p95, "sec"),
+]
+CLAPNQ_HIT_RULE = (
+    "hit: the answer cites a quote that shares at least half of the words of the shorter of it and a gold "
+    "evidence sentence (words: lower-cased \\w+, compared as sets)"
+)
 
 
 def _cell(value: Any, kind: str) -> str:
@@ -44,19 +64,26 @@ def format_table(run: EvalRun) -> str:
         f"{run.system} on {run.name}: {groups['overall'].questions} questions "
         f"({groups['answerable'].questions} answerable, {groups['unanswerable'].questions} unanswerable)",
         f"indexed {run.documents} documents into {run.chunks} chunks in {run.indexing_seconds:.1f}s",
-        "",
-        f"{'':11}{'':30}" + "".join(f"{name:>14}" for name in GROUPS),
     ]
-    for section, label, getter, kind in _ROWS:
+    if run.skipped:
+        lines.append(
+            f"skipped {len(run.skipped)} documents that could not be indexed "
+            f"({sum(s.questions for s in run.skipped)} questions not asked)"
+        )
+    lines += ["", f"{'':11}{'':30}" + "".join(f"{name:>14}" for name in GROUPS)]
+    for section, label, getter, kind in _CLAPNQ_ROWS if run.kind == "clapnq" else _ROWS:
         cells = "".join(f"{_cell(getter(groups[name]), kind):>14}" for name in GROUPS)
         lines.append(f"{section:11}{label:30}{cells}")
+    if run.kind == "clapnq":
+        lines += ["", CLAPNQ_HIT_RULE]
     return "\n".join(lines)
 
 
 def to_json(run: EvalRun) -> dict[str, Any]:
     """The run's summary as JSON-ready data (per-question results are left to the JSONL)."""
     groups = {}
-    for name, group in summarize(run.results).items():
+    summary = summarize(run.results)
+    for name, group in summary.items():
         data = asdict(group)
         data["hit_at"] = {str(k): v for k, v in group.hit_at.items()}
         groups[name] = data
@@ -69,7 +96,25 @@ def to_json(run: EvalRun) -> dict[str, Any]:
         "indexing_seconds": run.indexing_seconds,
         "decline_threshold": run.decline_threshold,
         "config": run.config,
+        "format": run.kind,
+        "skipped_documents": [asdict(skipped) for skipped in run.skipped],
+        "skipped_questions": sum(skipped.questions for skipped in run.skipped),
+        **({"headline": clapnq_headline(summary)} if run.kind == "clapnq" else {}),
         "groups": groups,
+    }
+
+
+def clapnq_headline(groups: dict[str, GroupMetrics]) -> dict[str, float | None]:
+    """The figures ClapNQ is read by: hit and answered rates of answerable questions, unanswerable declined."""
+    answerable, unanswerable = groups["answerable"], groups["unanswerable"]
+    declined = answerable.answerable_declined
+    return {
+        "answerable_hit": answerable.quote_has_gold,
+        "answerable_answered": None if declined is None else 1 - declined,
+        "unanswerable_declined": unanswerable.unanswerable_declined,
+        "retrieval_hit_at_5": answerable.hit_at.get(5),
+        "latency_p50": groups["overall"].latency_p50,
+        "latency_p95": groups["overall"].latency_p95,
     }
 
 
@@ -108,7 +153,8 @@ def write_plot(run: EvalRun, path: Path) -> None:
     recall = [sum(1 for rank in ranks if rank is not None and rank <= k) / max(len(ranks), 1) for k in ks]
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     left.plot(ks, recall, marker="o")
-    left.set(title="Gold span in top-k passages", xlabel="k", ylabel="share of answerable questions", ylim=(0, 1))
+    gold = "Gold sentence" if run.kind == "clapnq" else "Gold span"
+    left.set(title=f"{gold} in top-k passages", xlabel="k", ylabel="share of answerable questions", ylim=(0, 1))
     left.grid(alpha=0.3)
     _plot_tradeoff(right, run)
     right.grid(alpha=0.3)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assistant.evaluation import metrics
-from assistant.evaluation.squad import EvalQuestion
+from assistant.evaluation.questions import EvalKind, EvalQuestion
 
 K_VALUES = (1, 3, 5, 10)
 GROUPS = ("overall", "answerable", "unanswerable")
@@ -38,9 +38,9 @@ class QuestionResult:
     evidence: float
     citations: list[CitationResult]
     gold_rank: int | None
-    exact_match: float
-    f1: float
-    quote_has_gold: bool
+    exact_match: float | None  # SQuAD answers only: ClapNQ's gold is whole sentences, not an answer string
+    f1: float | None
+    quote_has_gold: bool  # SQuAD: a quote holds a gold answer; ClapNQ: a quote matches a gold evidence sentence
     latency_s: float
 
     @property
@@ -78,9 +78,13 @@ def score_question(
     retrieved: Sequence[metrics.Span],
     latency_s: float,
     source_text: dict[str, str],
+    kind: EvalKind = "squad",
 ) -> QuestionResult:
-    """Score one answer; citations are (n, document id, start, end, quote), checked against `source_text`."""
-    golds = [gold.text for gold in question.answers]
+    """Score one answer; citations are (n, document id, start, end, quote), checked against `source_text`.
+
+    `kind` says what the gold spans are: SQuAD answers (a quote must hold one; exact match and F1 are scored)
+    or ClapNQ evidence sentences (a quote must share half its words with one, `metrics.shares_half_words`)."""
+    golds = list(dict.fromkeys(gold.text for gold in question.answers))
     gold_spans = [(gold.document_id, gold.start, gold.end) for gold in question.answers]
     checked = [
         CitationResult(
@@ -95,6 +99,8 @@ def score_question(
         for n, doc, start, end, quote in citations
     ]
     prediction = metrics.strip_markers(answer_text) if answered else ""
+    quotes = [c.quote for c in checked]
+    matches = metrics.quote_matches_evidence if kind == "clapnq" else metrics.quote_contains_gold
     return QuestionResult(
         id=question.id,
         question=question.question,
@@ -105,9 +111,9 @@ def score_question(
         evidence=evidence,
         citations=checked,
         gold_rank=metrics.gold_rank(retrieved, gold_spans) if gold_spans else None,
-        exact_match=metrics.exact_match(prediction, golds),
-        f1=metrics.token_f1(prediction, golds),
-        quote_has_gold=answered and metrics.quote_contains_gold([c.quote for c in checked], golds),
+        exact_match=None if kind == "clapnq" else metrics.exact_match(prediction, golds),
+        f1=None if kind == "clapnq" else metrics.token_f1(prediction, golds),
+        quote_has_gold=answered and matches(quotes, golds),
         latency_s=latency_s,
     )
 
@@ -132,8 +138,8 @@ def _group(results: list[QuestionResult]) -> GroupMetrics:
         questions=len(results),
         hit_at={k: metrics.share([metrics.hit_at_k(r.gold_rank, k) for r in answerable]) for k in K_VALUES},
         mrr=metrics.mean([metrics.reciprocal_rank(r.gold_rank) for r in answerable]),
-        exact_match=metrics.mean([r.exact_match for r in results]),
-        f1=metrics.mean([r.f1 for r in results]),
+        exact_match=metrics.mean([r.exact_match for r in results if r.exact_match is not None]),
+        f1=metrics.mean([r.f1 for r in results if r.f1 is not None]),
         quote_has_gold=metrics.share([r.quote_has_gold for r in answerable]),
         answer_words=metrics.mean([float(metrics.word_count(r.answer)) for r in answered]),
         citations=len(citations),

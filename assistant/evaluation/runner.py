@@ -1,19 +1,25 @@
-"""Run an evaluation: index a SQuAD file into a throw-away Chroma folder, ask every question, score the answers."""
+"""Run an evaluation: index an evaluation set into a throw-away Chroma folder, ask every question, score the answers.
+
+One runner for every format: the loaders (`loading.py`) give documents and questions, the set's kind chooses
+how a quote is matched against the gold (`results.score_question`)."""
 
 from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from assistant.evaluation.loading import load_eval_set
+from assistant.evaluation.questions import EvalKind, EvalQuestion, EvalSet, sample_questions
 from assistant.evaluation.results import QuestionResult, score_question
-from assistant.evaluation.squad import EvalQuestion, load_squad, sample_questions
 
 if TYPE_CHECKING:
     from assistant import Assistant, Settings
     from index.embedding import Embedder
+    from index.models import IndexReport
 
 RETRIEVE_K = 10
 EVAL_COLLECTION = "eval"
@@ -24,6 +30,15 @@ class EvalProgress(Protocol):
 
     def started(self, questions: int) -> None: ...
     def question_done(self, result: QuestionResult) -> None: ...
+
+
+@dataclass(frozen=True)
+class SkippedDocument:
+    """A document the assistant could not index; its questions were not asked."""
+
+    source: str
+    reason: str
+    questions: int
 
 
 @dataclass
@@ -39,6 +54,8 @@ class EvalRun:
     decline_threshold: float | None
     config: dict[str, Any]
     results: list[QuestionResult]
+    kind: EvalKind = "squad"
+    skipped: list[SkippedDocument] = field(default_factory=list)
 
 
 def eval_settings(settings: Settings, index_path: str) -> Settings:
@@ -47,7 +64,7 @@ def eval_settings(settings: Settings, index_path: str) -> Settings:
 
 
 def run_eval(
-    path: str | Path,
+    paths: str | Path | Sequence[str | Path],
     settings: Settings | None = None,
     *,
     limit: int | None = None,
@@ -55,11 +72,15 @@ def run_eval(
     embedder: Embedder | None = None,
     progress: EvalProgress | None = None,
     index_progress: Any = None,
+    on_skip: Callable[[SkippedDocument], None] | None = None,
 ) -> EvalRun:
-    """Evaluate the assistant on a SQuAD file; the index lives in a temporary folder removed afterwards."""
+    """Evaluate the assistant on SQuAD or ClapNQ files; the index lives in a temporary folder removed afterwards.
+
+    A document that cannot be indexed is reported to `on_skip` and kept in `EvalRun.skipped`; its questions are
+    left out and the run goes on."""
     from assistant import Assistant, Settings
 
-    data = load_squad(path)
+    data = load_eval_set(paths)
     questions = sample_questions(data.questions, limit, seed)
     base = settings if settings is not None else Settings.from_env()
     with tempfile.TemporaryDirectory(prefix="assistant-eval-", ignore_cleanup_errors=True) as folder:
@@ -68,30 +89,50 @@ def run_eval(
         started = time.perf_counter()
         report = assistant.index_documents(list(data.documents), progress=index_progress)
         indexing_seconds = time.perf_counter() - started
-        if report.failures:
-            raise RuntimeError(f"indexing the evaluation documents failed: {report.failures[0].reason}")
+        skipped = skipped_documents(data, report, questions)
+        if on_skip is not None:
+            for document in skipped:
+                on_skip(document)
+        failed = {outcome.source for outcome in report.failures}
+        indexed = {document.id for document in data.documents if document.source not in failed}
+        questions = [question for question in questions if question.document_id in indexed]
         texts = {document.id: document.text for document in data.documents}
         if progress is not None:
             progress.started(len(questions))
         results = []
         for question in questions:
-            results.append(ask_one(assistant, question, texts))
+            results.append(ask_one(assistant, question, texts, data.kind))
             if progress is not None:
                 progress.question_done(results[-1])
         return EvalRun(
             name=data.name,
             system=f"assistant ({assistant.mode})",
-            file=str(path),
-            documents=len(data.documents),
+            file=" ".join(str(path) for path in ([paths] if isinstance(paths, (str, Path)) else paths)),
+            documents=len(data.documents) - len(skipped),
             chunks=report.chunks_written,
             indexing_seconds=indexing_seconds,
             decline_threshold=float(assistant.decline_threshold),
             config=_config(assistant.settings),
             results=results,
+            kind=data.kind,
+            skipped=skipped,
         )
 
 
-def ask_one(assistant: Assistant, question: EvalQuestion, texts: dict[str, str]) -> QuestionResult:
+def skipped_documents(data: EvalSet, report: IndexReport, questions: Sequence[EvalQuestion]) -> list[SkippedDocument]:
+    """The documents the indexing run failed on, each with the reason and how many of `questions` it had."""
+    by_source = {document.source: document.id for document in data.documents}
+    skipped = []
+    for outcome in report.failures:
+        document_id = by_source.get(outcome.source)
+        asked = sum(1 for question in questions if question.document_id == document_id)
+        skipped.append(SkippedDocument(outcome.source, outcome.reason or "indexing failed", asked))
+    return skipped
+
+
+def ask_one(
+    assistant: Assistant, question: EvalQuestion, texts: dict[str, str], kind: EvalKind = "squad"
+) -> QuestionResult:
     """Retrieve (for the ranking metrics), then ask (timed), then score against the file's text."""
     passages = assistant.retrieve(question.question, k=RETRIEVE_K)
     started = time.perf_counter()
@@ -106,6 +147,7 @@ def ask_one(assistant: Assistant, question: EvalQuestion, texts: dict[str, str])
         retrieved=[(p.document_id, p.start, p.end) for p in passages],
         latency_s=latency,
         source_text=texts,
+        kind=kind,
     )
 
 
