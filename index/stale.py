@@ -53,10 +53,17 @@ class StaleDocuments:
             notes.append(f"{counts[DAMAGED]} damaged documents were indexed again from their files")
         others = self.state.documents.values()
         left = [doc for doc in others if doc.id not in self.renewed and self.reason(doc)]
-        if left:
+        gone = [doc for doc in left if Path(doc.source).is_absolute() and not Path(doc.source).exists()]
+        if gone:
             notes.append(
-                f"{len(left)} documents stay left out of answers until they are indexed again (damaged, or written "
-                f"by an earlier version): {_names(left)}; index their files again"
+                f"{len(gone)} documents left out of answers (damaged, or written by an earlier version) cannot be "
+                f"indexed again: their files are gone: {_names(gone)}; `assistant remove` them, or index with --prune"
+            )
+        if len(left) > len(gone):
+            waiting = [doc for doc in left if doc not in gone]
+            notes.append(
+                f"{len(waiting)} documents stay left out of answers until they are indexed again (damaged, or "
+                f"written by an earlier version): {_names(waiting)}; index their files again"
             )
         chunked = [doc for doc in others if doc.chunking not in ("", self.chunking) and doc.source not in self.written]
         if chunked:

@@ -91,6 +91,10 @@ def test_a_document_left_outdated_is_named_after_a_run_that_did_not_reach_it(cor
     report = make_assistant(fake_embedder).index_paths([corpus / "bridge.txt"])
     assert report.count("unchanged") == 1
     assert any("stay left out of answers" in note and "ferry.txt" in note for note in report.notes), report.notes
+    (corpus / "ferry.txt").unlink()
+    gone = make_assistant(fake_embedder).index_paths([corpus / "bridge.txt"])
+    assert any("their files are gone: ferry.txt" in note and "--prune" in note for note in gone.notes), gone.notes
+    assert make_assistant(fake_embedder).index_paths([corpus], prune=True).count("removed") == 1
 
 
 def test_vectors_of_two_models_never_share_a_collection(corpus, make_assistant, fake_embedder):

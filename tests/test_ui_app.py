@@ -253,6 +253,30 @@ def test_answers_stream_into_the_page():
     assert any("Prague it was." in element.proto.body for element in app.get("html"))
 
 
+def test_documents_left_out_of_an_answer_are_noted_under_it():
+    def page():
+        import streamlit as st
+
+        from assistant.models import Answer
+        from ui.chat import ask
+
+        class LeavingOneOut:
+            settings = None
+
+            def stream(self, question, history, top_k=None):
+                warning = "notes.txt is left out of this answer: its stored chunks no longer rebuild its text"
+                yield Answer(question, "Prague.", [], [], True, warnings=[warning])
+
+        st.session_state.setdefault("conversation", [])
+        ask(LeavingOneOut(), "Where?", st.session_state["conversation"], 3)
+
+    app = AppTest.from_function(page, default_timeout=30)
+    app.run()
+    assert not app.exception
+    (warning,) = [element.value.replace("\\", "") for element in app.warning]
+    assert warning.startswith("notes.txt is left out of this answer")
+
+
 def test_a_chat_model_answer_streams_and_flags_unsupported_sentences(settings, monkeypatch):
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
