@@ -101,10 +101,6 @@ class IndexState:
         """The visible version (content hash) of each document, by id."""
         return {document.id: document.sha256 for document in self.documents.values()}
 
-    @property
-    def chunk_total(self) -> int:
-        return sum(document.chunks for document in self.documents.values())
-
 
 class FileStatus(StrEnum):
     """What an indexing run did with one file."""
