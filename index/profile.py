@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from index.errors import IndexMismatch
-from index.migrations import CURRENT
 from index.models import IndexedDocument, IndexProfile, IndexState
 
 
@@ -35,4 +34,4 @@ def recorded_profile(metadata: dict[str, Any], documents: dict[str, IndexedDocum
 
 
 def profile_metadata(profile: IndexProfile) -> dict[str, Any]:
-    return {"model": profile.model, "dimension": profile.dimension, "format": CURRENT}
+    return {"model": profile.model, "dimension": profile.dimension}
