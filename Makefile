@@ -7,10 +7,12 @@ STAMP := $(VENV)/.installed
 .PHONY: run test setup lint
 
 run: setup
+	@bash .ci/install-tesseract || true
 	$(BIN)/assistant ui
 
 test: setup
 	@command -v chromium >/dev/null 2>&1 || bash .ci/install-chromium || true
+	@bash .ci/install-tesseract || true
 	$(BIN)/python -m pytest
 
 # ruff (style, imports, bugs) and mypy (types of assistant/, index/, ui/; settings in pyproject.toml)

@@ -60,4 +60,5 @@ def _answer(
         evidence=evidence.score,
         unsupported=list(unsupported),
         warnings=list(evidence.warnings),
+        within=evidence.within.sources if evidence.within is not None else (),
     )

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from assistant.models import Citation, Passage
 from index.errors import IndexingError
+from index.models import PageSpan
 
 
 class QuoteSource(Protocol):
@@ -13,7 +14,7 @@ class QuoteSource(Protocol):
 
     def document_text(self, document_id: str) -> str: ...
 
-    def page_at(self, document_id: str, offset: int) -> int | None: ...
+    def page_span(self, document_id: str, offset: int) -> PageSpan | None: ...
 
 
 class CitationBuilder:
@@ -40,6 +41,7 @@ class CitationBuilder:
         quote = passage.text[start - passage.start : end - passage.start]
         if not self.is_verbatim(passage.document_id, start, end, quote):
             return None
+        page = self._source.page_span(passage.document_id, start)
         citation = Citation(
             n=len(self.citations) + 1,
             document_id=passage.document_id,
@@ -48,8 +50,9 @@ class CitationBuilder:
             start=start,
             end=end,
             quote=quote,
-            page=self._source.page_at(passage.document_id, start),
+            page=page.number if page is not None else None,
             score=round(score, 4),
+            ocr=page is not None and page.ocr,
         )
         self.citations.append(citation)
         return citation

@@ -42,9 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the whole answer as JSON")
     ask.add_argument("--top-k", type=int, help="passages given to the answerer (default: ASSISTANT_TOP_K)")
+    _add_within(ask)
 
     chat = commands.add_parser("chat", help="ask questions in a terminal conversation")
     chat.add_argument("--top-k", type=int)
+    _add_within(chat)
 
     sources = commands.add_parser("sources", help="list what is indexed")
     sources.add_argument("--json", action="store_true", help="every document's facts as JSON (encoding, pages, ...)")
@@ -64,6 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_eval_command(commands)
     return parser
+
+
+def _add_within(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--in",
+        dest="within",
+        action="append",
+        metavar="SOURCE",
+        help="answer only from this document (id, path or file name, as `remove` takes it) or the documents under "
+        "this folder; repeat it for several (default: all documents)",
+    )
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

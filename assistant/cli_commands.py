@@ -13,6 +13,7 @@ from assistant.errors import AssistantError, NotFound
 from assistant.models import Answer, AnswerMode, Turn
 from assistant.progress import TerminalProgress
 from assistant.render import document_record, render_answer, render_span
+from assistant.wording import plural
 
 
 def run_index(args: argparse.Namespace, assistant: Assistant) -> int:
@@ -31,7 +32,7 @@ def run_ask(args: argparse.Namespace, assistant: Assistant) -> int:
     _require_documents(assistant)
     streams = not args.json and assistant.mode == AnswerMode.CHAT_MODEL  # a model's words appear as they come
     answer: Answer | None = None
-    for item in assistant.stream(args.question):
+    for item in assistant.stream(args.question, sources=args.within):
         if isinstance(item, Answer):
             answer = item
         elif streams:
@@ -51,6 +52,9 @@ def run_ask(args: argparse.Namespace, assistant: Assistant) -> int:
 def run_chat(args: argparse.Namespace, assistant: Assistant) -> int:
     _require_documents(assistant)
     history: list[Turn] = []
+    if args.within:
+        chosen = assistant.resolve_sources(args.within)  # an unknown source stops here, before the first question
+        print(f"Asking within: {', '.join(chosen.sources)}")
     print("Ask about your documents. An empty line or Ctrl-D ends the conversation.")
     while True:
         try:
@@ -60,7 +64,7 @@ def run_chat(args: argparse.Namespace, assistant: Assistant) -> int:
             return 0
         if not question:
             return 0
-        answer = assistant.ask(question, history=history)
+        answer = assistant.ask(question, history=history, sources=args.within)
         _warn(answer)
         print(render_answer(answer))
         history.append(Turn(question, answer.text))
@@ -77,7 +81,7 @@ def run_sources(args: argparse.Namespace, assistant: Assistant) -> int:
     print(f"{'id':16}  {'chunks':>6}  {'characters':>10}  {'indexed at (UTC)':25}  source")
     for doc in documents:
         print(f"{doc.id:16}  {doc.chunks:>6}  {doc.characters:>10}  {doc.indexed_at:25}  {doc.source}")
-    print(f"{len(documents)} documents, {sum(d.chunks for d in documents)} chunks")
+    print(f"{plural(len(documents), 'document')}, {plural(sum(d.chunks for d in documents), 'chunk')}")
     return 0
 
 
@@ -90,7 +94,7 @@ def run_remove(args: argparse.Namespace, assistant: Assistant) -> int:
             print(f"error: {error}", file=sys.stderr)
             status = 1
             continue
-        print(f"removed {removed.source} ({removed.chunks} chunks)")
+        print(f"removed {removed.source} ({plural(removed.chunks, 'chunk')})")
     return status
 
 

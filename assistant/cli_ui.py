@@ -40,6 +40,8 @@ def ui_command(settings: Settings, host: str, port: int) -> list[str]:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",  # no Deploy button or developer menu, wherever the app is started from
+        "minimal",
         "--server.maxUploadSize",
         str(max(1, math.ceil(settings.max_file_mb))),
     ]

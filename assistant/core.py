@@ -17,7 +17,9 @@ from assistant.errors import AssistantError, NotFound
 from assistant.evidence import DECLINE_THRESHOLD, Evidence, gather_evidence
 from assistant.extractive import ExtractiveAnswerer
 from assistant.models import Answer, AnswerMode, Passage, Turn
+from assistant.page_view import MarkedPage, PageViews
 from assistant.retrieval import HybridSearch
+from assistant.selection import Selection, match_document, select_documents
 from assistant.settings import Settings
 from assistant.snapshot import IndexReader, IndexSnapshot
 from index.embedding import Embedder
@@ -61,6 +63,7 @@ class Assistant:
         self.decline_threshold = DECLINE_THRESHOLD if threshold is None else threshold
         self._lock = threading.Lock()
         self._reader: IndexReader | None = None
+        self._page_views: PageViews | None = None
 
     @property
     def mode(self) -> AnswerMode:
@@ -97,6 +100,7 @@ class Assistant:
             self.settings.chunking_settings(),
             self.settings.max_file_bytes,
             batch_chunks=self.settings.write_batch_chunks,
+            reading=self.settings.reading_settings(),
         )
 
     def index_paths(
@@ -119,15 +123,12 @@ class Assistant:
 
     def find_document(self, name: str) -> IndexedDocument:
         """A document by id, exact source, resolved path, or unique file name."""
-        documents = self.sources()
-        resolved = str(Path(name).expanduser().resolve()) if name else ""
-        for document in documents:
-            if name in (document.id, document.source) or document.source == resolved:
-                return document
-        by_name = [doc for doc in documents if Path(doc.source).name == name]
-        if len(by_name) == 1:
-            return by_name[0]
-        raise NotFound(f"no indexed document matches {name!r} (see `assistant sources`)")
+        return match_document(name, self.sources())
+
+    def resolve_sources(self, sources: Sequence[str]) -> Selection:
+        """The documents named (each as `find_document` finds one, or a folder: every document under it), to ask
+        within; raises NotFound naming the first name that means none."""
+        return select_documents(sources, self.sources())
 
     def remove(self, name: str) -> IndexedDocument:
         document = self.find_document(name)
@@ -138,20 +139,42 @@ class Assistant:
         """The full indexed text of a document (what citations' offsets index)."""
         return self.snapshot().document_text(document_id)
 
+    def page_with_quote(self, document_id: str, start: int, end: int, quote: str) -> MarkedPage:
+        """The page of a PDF or image document holding the quote, rendered, with the quote's characters marked;
+        PageUnavailable when it cannot be shown (not paginated, file changed or gone)."""
+        document = self.snapshot().state.documents.get(document_id)
+        if document is None:
+            raise NotFound(f"no indexed document with id {document_id}")
+        with self._lock:
+            if self._page_views is None:
+                self._page_views = PageViews(self.settings.reading_settings())
+        return self._page_views.mark(document, start, end, quote)
+
     # --- answering -----------------------------------------------------------------------------------
 
     def _search(self) -> HybridSearch:
         return HybridSearch(self.store, self.settings.retrieval_settings())
 
-    def retrieve(self, query: str, k: int = 10) -> list[Passage]:
-        """The k best passages for `query`, best first."""
-        return self._search().search(query, self.embedder.embed_query(query), k, self._searchable_snapshot())
-
-    def evidence(self, query: str, top_k: int | None = None, *, question: str | None = None) -> Evidence:
-        """What the documents offer for `query`, read from one snapshot of the index."""
-        k = top_k or self.settings.top_k
+    def retrieve(self, query: str, k: int = 10, *, sources: Sequence[str] | None = None) -> list[Passage]:
+        """The k best passages for `query`, best first (from the documents `sources` names, when given)."""
         snapshot = self._searchable_snapshot()
-        return gather_evidence(question or query, query, k, snapshot, self.embedder, self._search())
+        within = _selection(sources, snapshot)
+        ids = None if within is None else within.document_ids
+        return self._search().search(query, self.embedder.embed_query(query), k, snapshot, ids)
+
+    def evidence(
+        self, query: str, top_k: int | None = None, *, question: str | None = None, sources: Sequence[str] | None = None
+    ) -> Evidence:
+        """What the documents (those `sources` names, when given) offer for `query`, read from one snapshot of the
+        index."""
+        snapshot = self._searchable_snapshot()
+        return self._gather(question or query, query, top_k, snapshot, _selection(sources, snapshot))
+
+    def _gather(
+        self, question: str, query: str, top_k: int | None, snapshot: IndexSnapshot, within: Selection | None
+    ) -> Evidence:
+        k = top_k or self.settings.top_k
+        return gather_evidence(question, query, k, snapshot, self.embedder, self._search(), within)
 
     def _searchable_snapshot(self) -> IndexSnapshot:
         """A snapshot whose vectors come from this assistant's embedding model (else questions cannot be compared
@@ -167,26 +190,48 @@ class Assistant:
             )
         return snapshot
 
-    def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Answer:
-        """Answer `question` from the documents, with verified citations, or decline."""
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        top_k: int | None = None,
+        *,
+        sources: Sequence[str] | None = None,
+    ) -> Answer:
+        """Answer `question` from the documents, with verified citations, or decline. `sources`: the documents to
+        answer from (ids, paths, file names or folders, as `assistant remove` takes them); None: all of them."""
         answer = None
-        for item in self.stream(question, history, top_k):
+        for item in self.stream(question, history, top_k, sources=sources):
             if isinstance(item, Answer):
                 answer = item
         if answer is None:
             raise RuntimeError(f"the {self.mode} answerer produced no answer")
         return answer
 
-    def stream(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Iterator[str | Answer]:
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        top_k: int | None = None,
+        *,
+        sources: Sequence[str] | None = None,
+    ) -> Iterator[str | Answer]:
         """Yield pieces of the answer text as they are produced, then the verified Answer."""
         question = question.strip()
         if not question:
             raise ValueError("the question is empty")
+        snapshot = self._searchable_snapshot()
+        within = _selection(sources, snapshot)  # before the answerer runs: an unknown source fails at once
         query = self.answerer.standalone_query(question, history)
-        evidence = self.evidence(query, top_k, question=question)
+        evidence = self._gather(question, query, top_k, snapshot, within)
         if evidence.score < self.decline_threshold:
             answer = declined(evidence, self.mode)
             yield answer.text
             yield answer
             return
         yield from self.answerer.stream(evidence)
+
+
+def _selection(sources: Sequence[str] | None, snapshot: IndexSnapshot) -> Selection | None:
+    """The documents `sources` names among those visible in the snapshot; None (all of them) when not given."""
+    return None if sources is None else select_documents(sources, snapshot.documents.values())

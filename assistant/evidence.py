@@ -13,6 +13,7 @@ import numpy as np
 from assistant.citations import CitationBuilder
 from assistant.models import Passage
 from assistant.retrieval import HybridSearch
+from assistant.selection import Selection
 from assistant.sentences import ScoredSentence, score_sentences
 from assistant.snapshot import IndexSnapshot
 from index.embedding import Embedder
@@ -34,6 +35,7 @@ class Evidence:
     score: float
     snapshot: IndexSnapshot
     warnings: list[str] = field(default_factory=list)  # documents left out of this answer, and why
+    within: Selection | None = None  # the documents it was asked within (None: all)
 
     def citation_builder(self) -> CitationBuilder:
         """A new builder that numbers quotes verified against this evidence's snapshot."""
@@ -41,17 +43,25 @@ class Evidence:
 
 
 def gather_evidence(
-    question: str, query: str, k: int, snapshot: IndexSnapshot, embedder: Embedder, search: HybridSearch
+    question: str,
+    query: str,
+    k: int,
+    snapshot: IndexSnapshot,
+    embedder: Embedder,
+    search: HybridSearch,
+    within: Selection | None = None,
 ) -> Evidence:
-    """Retrieve the k best passages for `query` from `snapshot` and score their sentences. A passage that is not
-    its document's text at its offsets leaves its document out (damaged), and the search runs again without it."""
+    """Retrieve the k best passages for `query` from `snapshot` (from the documents of `within` only, when given)
+    and score their sentences. A passage that is not its document's text at its offsets leaves its document out
+    (damaged), and the search runs again without it."""
     vector = embedder.embed_query(query)
-    passages = search.search(query, vector, k, snapshot)
+    ids = None if within is None else within.document_ids
+    passages = search.search(query, vector, k, snapshot, ids)
     while not all([snapshot.holds(passage) for passage in passages]):  # every passage checked: a list, not a generator
-        passages = search.search(query, vector, k, snapshot)
+        passages = search.search(query, vector, k, snapshot, ids)
     sentences = score_sentences(query, passages, embedder, snapshot.lexical)
     score = evidence_score(vector, sentences, embedder)
-    return Evidence(question, query, passages, sentences, score, snapshot, snapshot.warnings())
+    return Evidence(question, query, passages, sentences, score, snapshot, snapshot.warnings(ids), within)
 
 
 def evidence_score(question_vector: np.ndarray, scored: list[ScoredSentence], embedder: Embedder) -> float:

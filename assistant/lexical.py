@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import secrets
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
@@ -129,8 +129,9 @@ class LexicalIndex:
             index = index.compacted()
         return index
 
-    def search(self, query: str, k: int) -> list[tuple[StoredChunk, float]]:
-        """The k chunks with the highest BM25 score for `query` (only those that share a word)."""
+    def search(self, query: str, k: int, within: Collection[str] | None = None) -> list[tuple[StoredChunk, float]]:
+        """The k chunks with the highest BM25 score for `query` (only those that share a word), of the documents
+        named in `within` (None: all); word weights stay those of the whole collection."""
         vocabulary, df = self.vocabulary, self.df
         ids = [vocabulary[w] for w in tokens(query) if w in vocabulary and df[vocabulary[w]] > 0]
         if not ids or self.count == 0 or k <= 0:
@@ -138,17 +139,32 @@ class LexicalIndex:
         average = self.total_length / self.count
         weights = [self._idf(int(df[term])) for term in ids]
         scores = np.concatenate([self._scores(segment, ids, weights, average) for segment in self.segments])
-        scores[~np.concatenate(self.alive)] = 0.0
+        starts = np.cumsum([0] + [len(segment.rows) for segment in self.segments])
+        if within is None:
+            scores[~np.concatenate(self.alive)] = 0.0
+        else:
+            chosen = np.zeros(len(scores), dtype=bool)  # the places of documents hold their live rows only
+            for number, rows in (self.places[doc_id] for doc_id in within if doc_id in self.places):
+                chosen[starts[number] + rows] = True
+            scores[~chosen] = 0.0
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        starts = np.cumsum([0] + [len(segment.rows) for segment in self.segments])
         found = []
         for position in top:
             if scores[position] <= 0:
                 break
             number = int(np.searchsorted(starts, position, side="right")) - 1
             found.append((self.segments[number].rows[position - starts[number]].stored(), float(scores[position])))
+        return found
+
+    def chunks_of(self, document_ids: Iterable[str]) -> list[StoredChunk]:
+        """The chunks of these documents held here."""
+        found = []
+        for doc_id in document_ids:
+            if doc_id in self.places:
+                number, rows = self.places[doc_id]
+                found += [self.segments[number].rows[position].stored() for position in rows]
         return found
 
     def document_text(self, document_id: str) -> str | None:

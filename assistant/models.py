@@ -46,6 +46,7 @@ class Citation:
     quote: str
     page: int | None
     score: float
+    ocr: bool = False  # the quote was read from the page's image by OCR
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,22 @@ class Answer:
     evidence: float = 0.0  # the evidence score the decision to answer or decline was made on
     unsupported: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # documents left out of the answer (damaged, outdated), and why
+    within: tuple[str, ...] = ()  # the sources of the documents it was asked within; empty: all documents
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: plain dicts, lists, strings and numbers."""
         return {**asdict(self), "mode": str(self.mode)}
+
+    def passage_of(self, citation: Citation) -> Passage | None:
+        """The first of the passages that holds the citation's quote at its offsets (None: none does)."""
+        for passage in self.passages:
+            inside = passage.start <= citation.start <= citation.end <= passage.end
+            if passage.document_id == citation.document_id and inside:
+                if passage.text[citation.start - passage.start : citation.end - passage.start] == citation.quote:
+                    return passage
+        return None
+
+    def cited_passages(self) -> list[Passage]:
+        """The passages the answer's quotes come from, each once: the passages it used."""
+        found = (self.passage_of(citation) for citation in self.citations)
+        return list({passage.chunk_id: passage for passage in found if passage is not None}.values())

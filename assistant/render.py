@@ -8,18 +8,32 @@ from pathlib import Path
 from typing import Any
 
 from assistant.models import Answer, Citation
+from assistant.wording import plural
 from index.models import IndexedDocument
 
 SPAN_OPEN, SPAN_CLOSE = ">>>", "<<<"
 
 
 def source_label(citation: Citation) -> str:
+    """The file name, its page, and "OCR" when the quote was read from the page's image."""
     name = Path(citation.source).name or citation.source
-    return f"{name}, page {citation.page}" if citation.page else name
+    label = f"{name}, page {citation.page}" if citation.page else name
+    return f"{label} (OCR)" if citation.ocr else label
+
+
+def asked_within(answer: Answer, most: int = 5) -> str:
+    """The documents the answer was asked within, by file name ("" when it was asked within all of them)."""
+    if not answer.within:
+        return ""
+    names = [Path(source).name or source for source in answer.within]
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return f"Asked within: {', '.join(names[:most])}{more}"
 
 
 def render_answer(answer: Answer, include_text: bool = True) -> str:
     lines = [textwrap.fill(answer.text, width=100)] if include_text else []
+    if answer.within:
+        lines.append(f"({asked_within(answer)})")
     if answer.unsupported:
         lines.append("")
         lines.append("Not supported by the documents (no verified quote):")
@@ -59,7 +73,7 @@ def document_record(document: IndexedDocument) -> dict[str, Any]:
 def render_span(document: IndexedDocument, text: str, start: int, end: int, context: int = 200) -> str:
     """Characters start..end of the document, marked, with `context` characters either side."""
     if not 0 <= start < end <= len(text):
-        raise ValueError(f"the span {start}-{end} is not inside {document.source} ({len(text)} characters)")
+        raise ValueError(f"the span {start}-{end} is not inside {document.source} ({plural(len(text), 'character')})")
     page = document.page_at(start)
     where = f", page {page}" if page else ""
     before = text[max(0, start - context) : start]

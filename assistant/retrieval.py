@@ -3,6 +3,7 @@ bonus for the passage's best-matching sentence."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,10 @@ class RetrievalSettings:
     # it, where whole-chunk scores spread over every sentence. Measured on SQuAD (docs/quality.md): recall at 5
     # 95.2% -> 96.2% (SQuAD 2.0) and 98.9% -> 99.1% (SQuAD 1.1), with a flat optimum from 0.07 to 0.12.
     sentence_weight: float = 0.08
+    # Asked within documents of at most this many chunks, their vectors are read and compared exactly: Chroma's
+    # filtered HNSW search walks the whole graph to find a few chunks (at 100,000 chunks: 86 ms for one document of
+    # 100, where reading its vectors takes 3 ms; the two meet near 2,000 chunks; docs/benchmarks.md).
+    exact_search_chunks: int = 1500
 
     def __post_init__(self) -> None:
         if self.candidates <= 0:
@@ -70,14 +75,18 @@ class HybridSearch:
         self.store = store
         self.settings = settings
 
-    def search(self, query: str, vector: np.ndarray, k: int, snapshot: IndexSnapshot) -> list[Passage]:
-        """The k best passages for `query` (whose embedding is `vector`), best first."""
+    def search(
+        self, query: str, vector: np.ndarray, k: int, snapshot: IndexSnapshot, within: Collection[str] | None = None
+    ) -> list[Passage]:
+        """The k best passages for `query` (whose embedding is `vector`), best first, from the documents whose ids
+        are in `within` (None: all of them)."""
         if k <= 0:
             raise ValueError(f"k must be > 0, got {k}")
         wanted = max(k, self.settings.candidates)
         left_out = snapshot.left_out
-        dense = self.store.query(vector, wanted, snapshot.state, left_out)
-        lexical = [hit for hit in snapshot.lexical.search(query, wanted) if hit[0].chunk.document_id not in left_out]
+        dense = self._dense(vector, wanted, snapshot, within)
+        found = snapshot.lexical.search(query, wanted, within)
+        lexical = [hit for hit in found if hit[0].chunk.document_id not in left_out]
         fused: dict[str, Candidate] = {}
         for rank, (stored, score) in enumerate(dense):
             _ranked(fused, stored, rank, self.settings.dense_weight).dense = score
@@ -91,6 +100,24 @@ class HybridSearch:
                 candidate.fused += self.settings.sentence_weight * candidate.sentence
             ordered.sort(key=lambda candidate: candidate.fused, reverse=True)
         return [candidate.passage(rank) for rank, candidate in enumerate(ordered[:k], start=1)]
+
+    def _dense(
+        self, vector: np.ndarray, wanted: int, snapshot: IndexSnapshot, within: Collection[str] | None
+    ) -> list[tuple[StoredChunk, float]]:
+        """The chunks nearest to `vector` with their cosine similarity: one Chroma call."""
+        if within is None:
+            return self.store.query(vector, wanted, snapshot.state, snapshot.left_out)
+        chosen = [doc_id for doc_id in within if doc_id in snapshot.documents and doc_id not in snapshot.left_out]
+        if sum(snapshot.documents[doc_id].chunks for doc_id in chosen) > self.settings.exact_search_chunks:
+            return self.store.query(vector, wanted, snapshot.state, snapshot.left_out, within=chosen)
+        chunks = snapshot.lexical.chunks_of(chosen)
+        found, vectors = self.store.vectors_of(chunks) if chunks else ([], None)
+        if vectors is None or not found:  # no chunk, or their records are gone (the lexical search still sees them)
+            return []
+        norms = np.linalg.norm(vectors, axis=1) * np.linalg.norm(vector)
+        similarity = vectors @ vector / np.where(norms > 0, norms, 1.0)
+        best = np.argsort(-similarity, kind="stable")[:wanted]
+        return [(found[position], float(similarity[position])) for position in best]
 
 
 def _ranked(fused: dict[str, Candidate], stored: StoredChunk, rank: int, weight: float) -> Candidate:

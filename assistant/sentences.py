@@ -11,6 +11,7 @@ from assistant.models import Passage
 from assistant.text import tokens
 from index.embedding import Embedder
 from index.sentences import sentence_spans
+from index.table_rows import header_of
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,9 @@ def score_sentences(
     question_coverage = WordCoverage(tokens(question), lexical)
     scored = []
     for candidate, text, similarity in zip(candidates, texts, np.asarray(dense, dtype=float), strict=True):
-        cover = question_coverage.of(text)
+        # A table row is read with its header, as a person reads it: "Gadget | 125 EUR" under "Item | Unit price".
+        header = header_of(candidate.passage.text, candidate.start - candidate.passage.start)
+        cover = question_coverage.of(f"{header}\n{text}" if header else text)
         rank_penalty = weights.passage_rank * (candidate.passage.rank - 1) / max(1, len(passages))
         score = weights.dense * float(similarity) + weights.coverage * cover - rank_penalty
         scored.append(

@@ -19,6 +19,7 @@ from index.chunking import ChunkingSettings
 from index.embedding import EmbedderSettings
 from index.formats import MAX_FILE_BYTES
 from index.indexer import WRITE_BATCH_CHUNKS
+from index.reading import ReadingSettings
 
 ENV_PREFIX = "ASSISTANT_"
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
@@ -41,6 +42,9 @@ class Settings:
     chunk_size: int = ChunkingSettings.size  # characters
     chunk_overlap: int = ChunkingSettings.overlap  # characters
     max_file_mb: float = MAX_FILE_BYTES / 1_000_000
+    max_pages: int = ReadingSettings.max_pages  # a PDF with more pages is refused with a message
+    ocr: str = ReadingSettings.ocr  # auto | off | always (Tesseract for scanned pages and image files)
+    ocr_lang: str = ReadingSettings.ocr_language  # Tesseract language code(s), e.g. eng or eng+deu
     top_k: int = 5  # passages given to the answerer
     sentence_bonus: float = RetrievalSettings.sentence_weight  # re-ranking weight of the best sentence (0: off)
     chat_model: str = ""  # e.g. "ollama:llama3.1" or "openai:gpt-4o-mini"; empty = extractive answers
@@ -60,6 +64,7 @@ class Settings:
             raise ValueError(f"max_file_mb must be > 0, got {self.max_file_mb}")
         self.chunking_settings()
         self.embedder_settings()
+        self.reading_settings()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -88,6 +93,9 @@ class Settings:
 
     def embedder_settings(self) -> EmbedderSettings:
         return EmbedderSettings(self.embedding_model, self.device, self.embedding_precision, self.embedding_batch_size)
+
+    def reading_settings(self) -> ReadingSettings:
+        return ReadingSettings(self.ocr, self.ocr_lang, self.max_pages)
 
     def chunking_settings(self) -> ChunkingSettings:
         return ChunkingSettings(self.chunk_size, self.chunk_overlap)

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.lexical import LexicalIndex
 from assistant.lexical_cache import LexicalCache
 from assistant.models import Passage
+from assistant.wording import plural
 from index.errors import IndexingError
 from index.migrations import is_outdated, why_outdated
-from index.models import IndexedDocument, IndexState
+from index.models import IndexedDocument, IndexState, PageSpan
 from index.store import ChunkStore
 
 OUTDATED = "written by an earlier version of the index"
@@ -94,21 +95,26 @@ class IndexSnapshot:
             self.on_damage(document, reason)
         return False
 
-    def page_at(self, document_id: str, offset: int) -> int | None:
+    def page_span(self, document_id: str, offset: int) -> PageSpan | None:
         document = self.state.documents.get(document_id)
-        return document.page_at(offset) if document is not None else None
+        return document.page_span(offset) if document is not None else None
 
-    def warnings(self) -> list[str]:
-        """What the left-out documents mean for an answer, one line each (the outdated ones in one line)."""
-        left = [(self.documents[doc_id], why) for doc_id, why in self.left_out.items() if doc_id in self.documents]
+    def warnings(self, among: Collection[str] | None = None) -> list[str]:
+        """What the left-out documents (of those in `among`, when given) mean for an answer, one line each (the
+        outdated ones in one line)."""
+        left = [
+            (self.documents[doc_id], why)
+            for doc_id, why in self.left_out.items()
+            if doc_id in self.documents and (among is None or doc_id in among)
+        ]
         outdated = [document for document, why in left if why == OUTDATED]
         lines = []
         if outdated:
             names = ", ".join(Path(doc.source).name for doc in outdated[:5]) + (", ..." if len(outdated) > 5 else "")
             lines.append(
-                f"{len(outdated)} documents are left out of answers until they are indexed again: they were written "
-                f"by an earlier version of the index ({why_outdated(outdated[0])}); run `assistant index` on their "
-                f"files: {names}"
+                f"{plural(len(outdated), 'document')} left out of answers until indexed again: written by an earlier "
+                f"version of the index ({why_outdated(outdated[0])}); run `assistant index` on the "
+                f"{'file' if len(outdated) == 1 else 'files'}: {names}"
             )
         for document, why in left:
             if why != OUTDATED:

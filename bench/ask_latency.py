@@ -8,6 +8,7 @@ real embeddings of its sentences, so the store, HNSW and BM25 see realistic data
 
     python bench/ask_latency.py                          # 1,000, 10,000 and 100,000 chunks
     python bench/ask_latency.py --sizes 10000 --questions 300
+    python bench/ask_latency.py --sizes 100000 --within  # also asked within one chosen document
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ CHUNKS_PER_DOCUMENT = 100
 WRITE_BATCH_DOCUMENTS = 10
 CHUNK_CHARACTERS = 700
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+WITHIN_PASSES = {
+    "within_article": "one document, the question's article",
+    "within_generated": "one document of 100 chunks, not the question's",
+}
 
 
 def collection_folder(size: int) -> Path:
@@ -139,6 +144,7 @@ class Stages:
         self._patch(embedder, "embed_query", timed("embed query", embedder.embed_query))
         self._patch(embedder, "embed_documents", timed("embed sentences", embedder.embed_documents))
         self._patch(store, "query", timed("dense search (Chroma)", store.query))
+        self._patch(store, "vectors_of", timed("dense search: chosen documents' vectors", store.vectors_of))
         self._patch(LexicalIndex, "search", timed("lexical search (BM25)", LexicalIndex.search))
         self._patch(evidence, "score_sentences", timed("sentence scoring", evidence.score_sentences))
         self._patch(store, "state", timed("index snapshot (generation)", store.state))
@@ -167,15 +173,17 @@ class Stages:
                 delattr(owner, name)
 
 
-def timed_asks(assistant, questions: list[str]) -> dict:
-    """p50/p95 of `ask` over the questions, with the time of each stage."""
+def timed_asks(assistant, questions: list, sources_of=lambda question: None) -> dict:
+    """p50/p95 of `ask` over the questions, each asked within the documents `sources_of(question)` names (None:
+    all), with the time of each stage."""
     stages = Stages(assistant)
     latencies, per_stage, answered = [], [], 0
     load_before = common.load()
     for question in questions:
+        sources = sources_of(question)
         stages.watch.seconds.clear()
         started = time.perf_counter()
-        answer = assistant.ask(question)
+        answer = assistant.ask(question.question, sources=sources)
         latencies.append(time.perf_counter() - started)
         per_stage.append(dict(stages.watch.seconds))
         answered += answer.answered
@@ -199,8 +207,10 @@ def timed_asks(assistant, questions: list[str]) -> dict:
     }
 
 
-def measure(size: int, embedder, questions: list[str], warm: int = 5) -> dict:
-    """Open the collection, time the lexical index (rebuilt and loaded), then ask the questions."""
+def measure(size: int, embedder, questions: list, warm: int = 5, within: bool = False) -> dict:
+    """Open the collection, time the lexical index (rebuilt and loaded), then ask the questions; with `within`,
+    ask them again within one chosen document: the article the question was written from (it holds the answer),
+    then a generated document of 100 chunks drawn at random (it does not)."""
     from assistant import Assistant, Settings
     from assistant.lexical_cache import LexicalCache
 
@@ -217,8 +227,15 @@ def measure(size: int, embedder, questions: list[str], warm: int = 5) -> dict:
     assistant.warm_up()  # loads the saved lexical index
     load_seconds = time.perf_counter() - started
     for question in questions[:warm]:
-        assistant.ask(question)
+        assistant.ask(question.question)
+        if within:
+            assistant.ask(question.question, sources=[question.document_id])
     figures = timed_asks(assistant, questions[warm:])
+    if within:
+        figures["within_article"] = timed_asks(assistant, questions[warm:], lambda question: [question.document_id])
+        generated = sorted(doc.id for doc in store.documents().values() if doc.source.startswith("generated/"))
+        rng = random.Random(size)
+        figures["within_generated"] = timed_asks(assistant, questions[warm:], lambda question: [rng.choice(generated)])
     figures.update(
         size=size,
         chunks=store.chunk_count(),
@@ -238,6 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rebuild", action="store_true", help="build the collections again")
     parser.add_argument("--json", action="store_true", help="print every figure as JSON")
+    parser.add_argument(
+        "--within",
+        action="store_true",
+        help="also ask each question within one chosen document: its own article, then a generated one",
+    )
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",") if size]
     if not sizes or min(sizes) < 400 or args.questions <= 0:
@@ -250,11 +272,11 @@ def main(argv: list[str] | None = None) -> int:
     embedder = Embedder(Settings.from_env().embedder_settings())
     embedder.warm_up()
     _, questions = common.squad_documents(common.XQUAD)
-    asked = [q.question for q in random.Random(args.seed).sample(questions, min(len(questions), args.questions + 5))]
+    asked = random.Random(args.seed).sample(questions, min(len(questions), args.questions + 5))
     result: dict = {"machine": common.machine(), "precision": embedder.precision, "sizes": []}
     for size in sizes:
         build = ensure_collection(size, embedder, args.rebuild)
-        figures = measure(size, embedder, asked)
+        figures = measure(size, embedder, asked, within=args.within)
         figures["build"] = build
         result["sizes"].append(figures)
         print(
@@ -275,9 +297,22 @@ def main(argv: list[str] | None = None) -> int:
             f"{figures['lexical_rebuild_s']:.2f} s, loaded {figures['lexical_load_s']:.2f} s; RSS "
             f"{figures['rss_mb']:.0f} MB; load {figures['load']}"
         )
-        for name, stage in figures["stages"].items():
-            print(f"    {name:36s} p50 {stage['p50_ms']:6.2f} ms  mean {stage['mean_ms']:6.2f} ms")
+        _print_stages(figures)
+        for key, what in WITHIN_PASSES.items():
+            if key in figures:
+                within = figures[key]
+                print(
+                    f"  asked within {what}: p50 {within['p50_ms']:.1f} ms, p95 {within['p95_ms']:.1f} ms, "
+                    f"{within['asks_per_s']:.1f} asks/s; answered {within['answered']} of {within['questions']} "
+                    f"(within all documents: {figures['answered']}); load {within['load']}"
+                )
+                _print_stages(within)
     return 0
+
+
+def _print_stages(figures: dict) -> None:
+    for name, stage in figures["stages"].items():
+        print(f"    {name:40s} p50 {stage['p50_ms']:6.2f} ms  mean {stage['mean_ms']:6.2f} ms")
 
 
 if __name__ == "__main__":

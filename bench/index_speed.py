@@ -38,10 +38,10 @@ class TimedEmbedder:
     def __getattr__(self, name: str):
         return getattr(self._inner, name)
 
-    def embed_documents(self, texts):
+    def embed_documents(self, texts, on_progress=None):
         self.texts += len(texts)
         with self._watch.stage("embed"):
-            return self._inner.embed_documents(texts)
+            return self._inner.embed_documents(texts, on_progress)
 
 
 def recipe_embeddings():

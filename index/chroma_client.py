@@ -324,10 +324,15 @@ def collection_call(name: str, method: str, **arguments: Any) -> Callable[[Colle
     return call
 
 
-def nearest_query(name: str, vector: np.ndarray, n: int) -> Callable[[Collections], dict[str, Any]]:
+def nearest_query(
+    name: str, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+) -> Callable[[Collections], dict[str, Any]]:
     def query(collections: Collections) -> dict[str, Any]:
         return collections(name).query(
-            query_embeddings=[vector.tolist()], n_results=n, include=["documents", "metadatas", "distances"]
+            query_embeddings=[vector.tolist()],
+            n_results=n,
+            where=where,
+            include=["documents", "metadatas", "distances"],
         )
 
     return query
@@ -338,5 +343,12 @@ def page_query(
 ) -> Callable[[Collections], dict[str, Any]]:
     def get(collections: Collections) -> dict[str, Any]:
         return collections(name).get(where=where, include=["documents", "metadatas"], limit=limit, offset=offset)
+
+    return get
+
+
+def vectors_query(name: str, ids: list[str]) -> Callable[[Collections], dict[str, Any]]:
+    def get(collections: Collections) -> dict[str, Any]:
+        return collections(name).get(ids=ids, include=["embeddings"])
 
     return get

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,14 +104,18 @@ class Embedder:
             if self._model is None:
                 self._model = self._load()
 
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed many texts (batched longest first, so that each batch pads little); rows in input order."""
+    def embed_documents(self, texts: Sequence[str], on_progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Embed many texts (batched longest first, so that each batch pads little); rows in input order.
+        `on_progress` is told how many more texts are embedded after each batch (a fraction of a second's work)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         self.warm_up()
         if len(texts) <= self.small_input:
-            return self._encode_interactive(list(texts))
-        return self._model.encode(list(texts), self.settings.batch_size)
+            vectors = self._encode_interactive(list(texts))
+            if on_progress is not None:
+                on_progress(len(texts))
+            return vectors
+        return self._model.encode(list(texts), self.settings.batch_size, on_progress)
 
     def embed_query(self, text: str) -> np.ndarray:
         self.warm_up()
@@ -178,7 +182,19 @@ class _SentenceTransformersEncoder:
         dimension: Any = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         self.dimension = int(dimension())
 
-    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int, on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        if on_batch is None:
+            return self._encode(texts, batch_size)
+        # In pieces of a few batches, longest first as sentence-transformers would order them, to report progress.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for first in range(0, len(order), 4 * batch_size):
+            picked = order[first : first + 4 * batch_size]
+            vectors[picked] = self._encode([texts[i] for i in picked], batch_size)
+            on_batch(len(picked))
+        return vectors
+
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         vectors = self.model.encode(texts, batch_size=batch_size, convert_to_tensor=True, show_progress_bar=False)
         return _normalized(vectors.float().cpu().numpy())  # normalised in float32, whatever the model's precision
 
@@ -267,8 +283,9 @@ class _BertEncoder:
         self.tokenizer.no_padding()  # encode() pads each batch to its longest text
         self.pad_id = int(config.get("pad_token_id", 0))
 
-    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        """Unit vectors of `texts` (in their order), batched by token count so that batches pad little."""
+    def encode(self, texts: list[str], batch_size: int, on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        """Unit vectors of `texts` (in their order), batched by token count so that batches pad little; `on_batch`
+        is told the size of each batch done."""
         import torch
 
         if not texts:
@@ -286,6 +303,8 @@ class _BertEncoder:
                     mask[row, : len(encoded[number])] = 1
                 tensors = (torch.from_numpy(ids).to(self.device), torch.from_numpy(mask).to(self.device))
                 vectors[picked] = self.forward(*tensors).cpu().numpy()
+                if on_batch is not None:
+                    on_batch(len(picked))
         return _normalized(vectors)
 
     def padded_length(self, longest: int) -> int:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 TEXT_EXTENSIONS = frozenset({".txt", ".md", ".markdown"})
 HTML_EXTENSIONS = frozenset({".html", ".htm"})
-SUPPORTED_EXTENSIONS = frozenset({*TEXT_EXTENSIONS, *HTML_EXTENSIONS, ".pdf", ".docx"})
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})  # read with OCR
+SUPPORTED_EXTENSIONS = frozenset({*TEXT_EXTENSIONS, *HTML_EXTENSIONS, *IMAGE_EXTENSIONS, ".pdf", ".docx"})
 MAX_FILE_BYTES = 50_000_000  # larger files are refused with a message
 
 

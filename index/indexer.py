@@ -21,8 +21,10 @@ from index.discovery import DiscoveredPath
 from index.embedding import Embedder
 from index.errors import IndexingError, LoadError, StoreUnavailable
 from index.formats import MAX_FILE_BYTES
+from index.identity import document_id, file_sha256, path_source
 from index.models import Chunk, Document, FileOutcome, FileStatus, IndexProfile, IndexReport
 from index.profile import check_profile
+from index.reading import ReadingSettings
 from index.records import DocumentWrite
 from index.stale import StaleDocuments
 from index.store import ChunkStore
@@ -34,21 +36,33 @@ IndexItem = Document | DiscoveredPath  # a document loaded elsewhere, or a file 
 
 
 class Progress(Protocol):
-    """Receives progress events from an indexing run."""
+    """Receives progress events from an indexing run: every file's outcome once; for each batch of files embedded,
+    its sources and chunk count, then every few dozen chunks done (adding up to that count; the batch's outcomes
+    come once it is written); pages read by OCR."""
 
     def started(self, files: int) -> None: ...
     def file_done(self, outcome: FileOutcome) -> None: ...
+    def embedding_started(self, sources: Sequence[str], chunks: int) -> None: ...
     def chunks_embedded(self, count: int) -> None: ...
+    def pages_ocred(self, count: int) -> None: ...
 
 
-class _Silent:
+class SilentProgress:
+    """Hears every event and shows nothing (subclass it to hear some)."""
+
     def started(self, files: int) -> None:
         pass
 
     def file_done(self, outcome: FileOutcome) -> None:
         pass
 
+    def embedding_started(self, sources: Sequence[str], chunks: int) -> None:
+        pass
+
     def chunks_embedded(self, count: int) -> None:
+        pass
+
+    def pages_ocred(self, count: int) -> None:
         pass
 
 
@@ -70,6 +84,7 @@ class Indexer:
         chunking: ChunkingSettings = ChunkingSettings(),
         max_file_bytes: int = MAX_FILE_BYTES,
         batch_chunks: int = WRITE_BATCH_CHUNKS,
+        reading: ReadingSettings = ReadingSettings(),
     ):
         if batch_chunks <= 0:
             raise ValueError(f"batch_chunks must be > 0, got {batch_chunks}")
@@ -78,6 +93,7 @@ class Indexer:
         self.chunking = chunking
         self.max_file_bytes = max_file_bytes
         self.batch_chunks = batch_chunks
+        self.reading = reading
 
     def index_paths(
         self, paths: Iterable[Path], *, prune: bool = False, rebuild: bool = False, progress: Progress | None = None
@@ -90,14 +106,14 @@ class Indexer:
         if rebuild:
             with self.store.writing():
                 self.store.clear()
-        report = self._run(found, progress or _Silent())
+        report = self._run(found, progress or SilentProgress())
         if prune:
             report.outcomes.extend(self.prune())
         return report
 
     def index_documents(self, documents: Iterable[Document], progress: Progress | None = None) -> IndexReport:
         """Index documents that were loaded elsewhere (uploads, evaluation sets)."""
-        return self._run(list(documents), progress or _Silent())
+        return self._run(list(documents), progress or SilentProgress())
 
     def prune(self) -> list[FileOutcome]:
         """Remove documents whose source file no longer exists."""
@@ -128,7 +144,7 @@ class Indexer:
             written = 0  # futures at the front of `writes` already reported
             try:
                 for item in items:
-                    outcome, pending = self._prepare(item, stale)
+                    outcome, pending = self._prepare(item, stale, progress)
                     if pending is None:
                         report.outcomes.append(outcome)
                         progress.file_done(outcome)
@@ -159,10 +175,17 @@ class Indexer:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _prepare(self, item: IndexItem, stale: StaleDocuments) -> tuple[FileOutcome, _Pending | None]:
+    def _prepare(
+        self, item: IndexItem, stale: StaleDocuments, progress: Progress
+    ) -> tuple[FileOutcome, _Pending | None]:
         """Load and chunk one item; returns a finished outcome, or the work still to do."""
+        if (
+            not isinstance(item, Document)
+            and (unchanged := _unchanged_file(item, stale, self.max_file_bytes)) is not None
+        ):
+            return unchanged, None
         try:
-            document = item if isinstance(item, Document) else self._load(item)
+            document = item if isinstance(item, Document) else self._load(item, progress)
         except LoadError as error:
             return FileOutcome(error.source, FileStatus.FAILED, reason=error.reason), None
         if not document.text.strip():
@@ -192,12 +215,14 @@ class Indexer:
             }
             self.store.damage.clear(settled)
 
-    def _load(self, discovered: DiscoveredPath) -> Document:
+    def _load(self, discovered: DiscoveredPath, progress: Progress) -> Document:
         from index.loaders import load_document
 
         if discovered.problem:
             raise LoadError(str(discovered.path), discovered.problem)
-        return load_document(discovered.path, max_bytes=self.max_file_bytes)
+        return load_document(
+            discovered.path, max_bytes=self.max_file_bytes, reading=self.reading, on_ocr_page=progress.pages_ocred
+        )
 
     def _embed_and_submit(
         self, batch: list[_Pending], writer: ThreadPoolExecutor, progress: Progress
@@ -205,9 +230,18 @@ class Indexer:
         if not batch:
             return []
         unique_texts = list(dict.fromkeys(chunk.text for pending in batch for chunk in pending.chunks))
-        vectors = self.embedder.embed_documents(unique_texts)
+        progress.embedding_started([pending.document.source for pending in batch], len(unique_texts))
+        reported = 0
+
+        def embedded(count: int) -> None:
+            nonlocal reported
+            reported += count
+            progress.chunks_embedded(count)
+
+        vectors = self.embedder.embed_documents(unique_texts, on_progress=embedded)
+        if reported < len(unique_texts):  # an embedder that reports less (or nothing): the rest at once
+            progress.chunks_embedded(len(unique_texts) - reported)
         by_text = dict(zip(unique_texts, vectors, strict=False))
-        progress.chunks_embedded(len(unique_texts))
         writes = [
             (
                 pending,
@@ -246,6 +280,24 @@ class Indexer:
         except IndexingError as error:
             return FileOutcome(pending.document.source, FileStatus.FAILED, reason=str(error))
         return _written_outcome(pending)
+
+
+def _unchanged_file(discovered: DiscoveredPath, stale: StaleDocuments, max_bytes: int) -> FileOutcome | None:
+    """UNCHANGED for a file whose bytes are those indexed (and whose indexed version may stay), found without
+    reading its text: a scanned PDF's OCR takes seconds a page."""
+    if discovered.problem:
+        return None
+    source = path_source(discovered.path)
+    previous = stale.state.documents.get(document_id(source))
+    if previous is None or not previous.file_sha256 or stale.reason(previous) is not None:
+        return None
+    try:
+        if discovered.path.stat().st_size > max_bytes:
+            return None
+        same = file_sha256(discovered.path.read_bytes()) == previous.file_sha256
+    except OSError:
+        return None
+    return FileOutcome(source, FileStatus.UNCHANGED) if same else None
 
 
 def _written_outcome(pending: _Pending) -> FileOutcome:

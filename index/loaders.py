@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import io
-import logging
 import stat
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import docx
-from docx.table import Table
 from docx.text.paragraph import Paragraph
-from pypdf import PasswordType, PdfReader
-from pypdf.errors import FileNotDecryptedError
 
 from index.decoding import DecodeError, decode_text
+from index.docx_tables import docx_table_lines
 from index.errors import LoadError
 from index.formats import (
     HTML_EXTENSIONS,
+    IMAGE_EXTENSIONS,
     MAX_FILE_BYTES,
     SUPPORTED_EXTENSIONS,
     TEXT_EXTENSIONS,
@@ -27,8 +23,13 @@ from index.formats import (
     unsupported_type_reason,
 )
 from index.html_text import html_to_text, sniff_charset
-from index.identity import make_document
+from index.identity import file_sha256, make_document, path_source
+from index.image_reader import ImageProblem, read_image
 from index.models import Document, PageSpan
+from index.page_text import PageText
+from index.pdf_reader import PdfProblem, read_pdf
+from index.reading import PageCallback, ReadingSettings
+from index.tesseract import TesseractFailed
 
 MAX_DOCX_EXPANDED = 200_000_000
 MAX_DOCX_RATIO = 100
@@ -40,25 +41,32 @@ class _Rejected(Exception):
     """Internal: the file is unusable; the message is the reason for a person."""
 
 
-def load_document(path: Path, *, source: str | None = None, max_bytes: int = MAX_FILE_BYTES) -> Document:
-    """Read `path` into a Document; raise LoadError naming the file and the reason."""
+def load_document(
+    path: Path,
+    *,
+    source: str | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
+    reading: ReadingSettings = ReadingSettings(),
+    on_ocr_page: PageCallback | None = None,
+) -> Document:
+    """Read `path` into a Document; raise LoadError naming the file and the reason. `on_ocr_page` hears of each
+    page read by OCR (they take seconds each)."""
     path = Path(path)
     if source is None:
-        try:
-            source = str(path.resolve())
-        except (OSError, RuntimeError):  # e.g. a symlink loop
-            source = str(path.absolute())
+        source = path_source(path)
     try:
-        return _load(path, source, max_bytes)
+        return _load(path, source, max_bytes, reading, on_ocr_page)
     except LoadError:
         raise
-    except (_Rejected, DecodeError) as exc:
+    except (_Rejected, DecodeError, PdfProblem, ImageProblem, TesseractFailed) as exc:
         raise LoadError(source, str(exc)) from None
     except Exception as exc:
         raise LoadError(source, f"unexpected error ({_describe(exc)})") from exc
 
 
-def _load(path: Path, source: str, max_bytes: int) -> Document:
+def _load(
+    path: Path, source: str, max_bytes: int, reading: ReadingSettings, on_ocr_page: PageCallback | None
+) -> Document:
     data = _read(path, max_bytes)
     suffix = path.suffix.lower()
     title, encoding = path.name, ""
@@ -71,12 +79,19 @@ def _load(path: Path, source: str, max_bytes: int) -> Document:
         title, text = html_to_text(decoded.text.replace("\0", ""))
         title, text, encoding, file_type = title or path.stem, _normalize(text), decoded.encoding, "html"
     elif suffix == ".pdf":
-        (text, pages), file_type = _pdf_text(data), "pdf"
+        pdf = read_pdf(data, reading, on_ocr_page)
+        (text, pages), file_type = _paged_text(pdf.pages), "pdf"
+        if not text and pdf.blank_pages:
+            raise _Rejected(f"no text could be extracted (all {pdf.page_count:,} pages are blank)")
+    elif suffix in IMAGE_EXTENSIONS:
+        (text, pages), file_type = _paged_text(read_image(data, reading, on_ocr_page)), "image"
     else:
         text, file_type = _normalize(_docx_text(data)), "docx"
     if not text.strip():
         raise _Rejected("no text could be extracted")
-    return make_document(source, title, text, pages, file_type=file_type, encoding=encoding)
+    return make_document(
+        source, title, text, pages, file_type=file_type, encoding=encoding, file_hash=file_sha256(data)
+    )
 
 
 def _exact(text: str) -> str:
@@ -128,57 +143,20 @@ def _normalize(text: str) -> str:
     return "\n".join(kept).strip()
 
 
-@contextmanager
-def _quiet_pypdf() -> Iterator[None]:
-    """pypdf logs what it repairs ("EOF marker not found") to stderr; the LoadError reason already says what
-    failed. Only for the PDF being read: the logger's level is restored afterwards."""
-    logger = logging.getLogger("pypdf")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def _pdf_text(data: bytes) -> tuple[str, tuple[PageSpan, ...]]:
-    with _quiet_pypdf():
-        return _pdf_pages(data)
-
-
-def _pdf_pages(data: bytes) -> tuple[str, tuple[PageSpan, ...]]:
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not _decrypt_blank(reader):
-            raise _Rejected("the PDF is encrypted")
-        texts = [_normalize(page.extract_text() or "") for page in reader.pages]
-    except _Rejected:
-        raise
-    except FileNotDecryptedError:
-        raise _Rejected("the PDF is encrypted") from None
-    except Exception as exc:
-        raise _Rejected(f"could not read the PDF: {_describe(exc)}") from None
-    # Each page is already normalised and stripped, so joining keeps the whole normalised
-    # and the spans index the final text exactly.
+def _paged_text(pages: tuple[PageText, ...] | list[PageText]) -> tuple[str, tuple[PageSpan, ...]]:
+    """The pages' texts joined by a blank line, and the span of each page in the joined text."""
     parts: list[str] = []
     spans: list[PageSpan] = []
     offset = 0
-    for number, text in enumerate(texts, start=1):
-        if not text:
+    for page in pages:
+        if not page.text:
             continue
         if parts:
             offset += 2
-        spans.append(PageSpan(number=number, start=offset, end=offset + len(text)))
-        parts.append(text)
-        offset += len(text)
+        spans.append(PageSpan(page.number, offset, offset + len(page.text), page.ocr))
+        parts.append(page.text)
+        offset += len(page.text)
     return "\n\n".join(parts), tuple(spans)
-
-
-def _decrypt_blank(reader: PdfReader) -> bool:
-    try:
-        return reader.decrypt("") != PasswordType.NOT_DECRYPTED
-    except Exception:  # e.g. AES without a crypto library: as good as locked
-        return False
 
 
 def _docx_text(data: bytes) -> str:
@@ -201,22 +179,10 @@ def _docx_text(data: bytes) -> str:
             if isinstance(item, Paragraph):
                 blocks.append(item.text)
             else:
-                blocks.extend(_cell_texts(item))
+                blocks.append("\n".join(docx_table_lines(item)))
     except Exception:
         raise _Rejected("not a valid .docx file") from None
     return "\n\n".join(block for block in blocks if block.strip())
-
-
-def _cell_texts(table: Table) -> list[str]:
-    """Text of each table cell once (merged cells repeat in python-docx's rows)."""
-    seen: set[object] = set()  # the cells' XML elements, kept alive so identity is stable
-    texts = []
-    for row in table.rows:
-        for cell in row.cells:
-            if cell._tc not in seen:
-                seen.add(cell._tc)
-                texts.append(cell.text)
-    return texts
 
 
 def _too_big(size: int, limit: int) -> str:

@@ -14,13 +14,20 @@ class PageSpan:
     number: int
     start: int
     end: int
+    ocr: bool = False  # the page's text was recognised from its image
 
 
 def page_at(pages: tuple[PageSpan, ...], offset: int) -> int | None:
     """The number of the page holding character `offset`, or None for unpaginated text."""
+    page = span_at(pages, offset)
+    return page.number if page is not None else None
+
+
+def span_at(pages: tuple[PageSpan, ...], offset: int) -> PageSpan | None:
+    """The page holding character `offset`, or None for unpaginated text."""
     for page in pages:
         if page.start <= offset < page.end:
-            return page.number
+            return page
     return None
 
 
@@ -35,8 +42,9 @@ class Document:
     text: str
     sha256: str
     pages: tuple[PageSpan, ...] = ()
-    file_type: str = ""  # text | html | docx | pdf; "" for a document made by a program
+    file_type: str = ""  # text | html | docx | pdf | image; "" for a document made by a program
     encoding: str = ""  # text and HTML: the codec that decodes the file's bytes (e.g. utf-8, utf-8-sig, cp1252)
+    file_sha256: str = ""  # of the file's bytes: an unchanged file is not read again (OCR takes seconds a page)
 
     def page_at(self, offset: int) -> int | None:
         return page_at(self.pages, offset)
@@ -69,12 +77,16 @@ class IndexedDocument:
     pages: tuple[PageSpan, ...] = ()
     file_type: str = ""
     encoding: str = ""
+    file_sha256: str = ""
     model: str = ""  # the embedding model its vectors come from
     chunking: str = ""  # "size/overlap" it was chunked with ("" before this was recorded)
     index_format: int = 1  # the index format it was written in (index/migrations.py)
 
     def page_at(self, offset: int) -> int | None:
         return page_at(self.pages, offset)
+
+    def page_span(self, offset: int) -> PageSpan | None:
+        return span_at(self.pages, offset)
 
 
 @dataclass(frozen=True)

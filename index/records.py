@@ -85,9 +85,12 @@ def manifest_metadata(document: Document, chunks: int, model: str, chunking: str
         "characters": len(document.text),
         "model": model,
         "indexed_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "pages": json.dumps([[page.number, page.start, page.end] for page in document.pages]),
+        "pages": json.dumps(
+            [[page.number, page.start, page.end, *([1] if page.ocr else [])] for page in document.pages]
+        ),
         "file_type": document.file_type,
         "encoding": document.encoding,
+        "file_sha256": document.file_sha256,
         "chunking": chunking,
         "index_format": index_format,
     }
@@ -178,10 +181,21 @@ def indexed_document(doc_id: str, metadata: dict[str, Any]) -> IndexedDocument:
         chunks=int(metadata["chunks"]),
         characters=int(metadata["characters"]),
         indexed_at=metadata["indexed_at"],
-        pages=tuple(PageSpan(*page) for page in json.loads(metadata.get("pages") or "[]")),
+        pages=tuple(_page_span(page) for page in json.loads(metadata.get("pages") or "[]")),
         file_type=str(metadata.get("file_type", "")),
         encoding=str(metadata.get("encoding", "")),
+        file_sha256=str(metadata.get("file_sha256", "")),
         model=str(metadata.get("model", "")),
         chunking=str(metadata.get("chunking", "")),
         index_format=int(metadata.get("index_format", 1)),
     )
+
+
+def _stored_page(page: PageSpan) -> list[int]:
+    return [page.number, page.start, page.end, *([1] if page.ocr else [])]
+
+
+def _page_span(stored: list[int]) -> PageSpan:
+    """[number, start, end], and a fourth item 1 for a page read by OCR."""
+    number, start, end = stored[:3]
+    return PageSpan(number, start, end, ocr=len(stored) > 3 and bool(stored[3]))

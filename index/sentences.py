@@ -4,12 +4,17 @@ Texts come as decoded from their files, so every kind of line ending is a line b
 `str.splitlines` ("\\n", "\\r\\n", a lone "\\r", vertical tab, NEL, U+2028, and the separators below). A paragraph
 ends at a blank line (a line holding only whitespace, of any kind) or at a separator: form feed (a page break),
 the file/group/record separators \\x1c-\\x1e, or U+2029.
+
+A table row (a line holding the cell separator of `index/table_rows.py`) is one sentence, whatever punctuation its
+cells hold, and is never joined to the line before or after it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from index.table_rows import is_table_row
 
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof sr jr st mt ft vs etc inc ltd co corp no nos fig figs vol vols "
@@ -41,8 +46,9 @@ def sentence_spans(text: str) -> list[SentenceSpan]:
     """Split `text` into sentence spans with no surrounding whitespace."""
     spans: list[SentenceSpan] = []
     blocks = [block for p_start, p_end in _paragraph_ranges(text) for block in _line_groups(text, p_start, p_end)]
-    for paragraph, (b_start, b_end) in enumerate(blocks):
-        for s_start, s_end in _split_sentences(text, b_start, b_end):
+    for paragraph, (b_start, b_end, is_row) in enumerate(blocks):
+        pieces = [(b_start, b_end)] if is_row else _split_sentences(text, b_start, b_end)
+        for s_start, s_end in pieces:
             spans.append(SentenceSpan(s_start, s_end, paragraph))
     return spans
 
@@ -57,25 +63,33 @@ def _paragraph_ranges(text: str) -> list[tuple[int, int]]:
     return [_strip(text, start, end) for start, end in ranges if text[start:end].strip()]
 
 
-def _line_groups(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Join wrapped lines; break where a line ends a sentence, is short, or a list item starts."""
-    groups: list[tuple[int, int]] = []
-    group_start = start
+def _line_groups(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
+    """Join wrapped lines; break where a line ends a sentence, is short, or a list item starts. A table row is a
+    group of its own: (start, end, is_row)."""
+    lines = []
     line_start = start
-    for line_end in _LINE_END.finditer(text, start, end):
-        line = text[line_start : line_end.start()].rstrip()
+    for line_break in _LINE_END.finditer(text, start, end):
+        lines.append((line_start, line_break.start(), line_break.end()))
+        line_start = line_break.end()
+    lines.append((line_start, end, end))
+    rows = [is_table_row(text[first:last]) for first, last, _ in lines]
+    groups: list[tuple[int, int, bool]] = []
+    group_start = start
+    for number, (line_start, line_end, next_start) in enumerate(lines[:-1]):
+        line = text[line_start:line_end].rstrip()
         hard_break = (
             not line
             or line[-1] in '.!?:;…"”’)'
             or len(line.strip()) < _SHORT_LINE
-            or _LIST_OR_HEADING.match(text, line_end.end(), end) is not None
+            or _LIST_OR_HEADING.match(text, next_start, end) is not None
+            or rows[number]
+            or rows[number + 1]
         )
-        if hard_break and text[group_start : line_end.start()].strip():
-            groups.append(_strip(text, group_start, line_end.start()))
-            group_start = line_end.end()
-        line_start = line_end.end()
+        if hard_break and text[group_start:line_end].strip():
+            groups.append((*_strip(text, group_start, line_end), rows[number]))
+            group_start = next_start
     if text[group_start:end].strip():
-        groups.append(_strip(text, group_start, end))
+        groups.append((*_strip(text, group_start, end), rows[-1]))
     return groups
 
 

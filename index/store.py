@@ -27,6 +27,7 @@ from index.chroma_client import (
     connection_for,
     nearest_query,
     page_query,
+    vectors_query,
 )
 from index.damage import damage_reports
 from index.errors import StoreError
@@ -45,6 +46,7 @@ from index.records import (
     rebuild_text,
     stored_chunk,
     text_and_metadata,
+    versioned_record_id,
 )
 
 _PAGE_SIZE = 2000
@@ -110,20 +112,27 @@ class ChunkStore:
         return self._read(lambda c: c(self._chunks_name).count(), "counting chunks")
 
     def query(
-        self, vector: np.ndarray, k: int, state: IndexState | None = None, leave_out: Collection[str] = ()
+        self,
+        vector: np.ndarray,
+        k: int,
+        state: IndexState | None = None,
+        leave_out: Collection[str] = (),
+        within: Collection[str] | None = None,
     ) -> list[tuple[StoredChunk, float]]:
-        """The k chunks nearest to `vector` among those visible in `state` (read now when not given), but for the
-        documents named in `leave_out`, with their cosine similarity. One Chroma call, unless left-over records of
-        other versions (or left-out documents) took the places."""
+        """The k chunks nearest to `vector` among those visible in `state` (read now when not given), of the
+        documents named in `within` (None: all) but those in `leave_out`, with their cosine similarity. One Chroma
+        call, unless left-over records of other versions (or left-out documents) took the places."""
         state = state or self.state()
-        versions = {doc_id: sha for doc_id, sha in state.versions.items() if doc_id not in leave_out}
+        chosen = set(state.versions if within is None else within) - set(leave_out)
+        versions = {doc_id: sha for doc_id, sha in state.versions.items() if doc_id in chosen}
+        where = None if within is None else {"document_id": {"$in": sorted(versions)}}
         # The total is free from the manifest; a Chroma count() per query is not.
         total = sum(state.documents[doc_id].chunks for doc_id in versions)
         if total == 0 or k <= 0:
             return []
         wanted = min(total, k + 8)
         while True:
-            result = self._read(nearest_query(self._chunks_name, vector, wanted), "searching the index")
+            result = self._read(nearest_query(self._chunks_name, vector, wanted, where), "searching the index")
             hits = [
                 (stored_chunk(chunk_id, document, metadata), 1.0 - float(distance))
                 for chunk_id, document, metadata, distance in zip(
@@ -138,6 +147,12 @@ class ChunkStore:
             if len(hits) >= min(k, total) or len(result["ids"][0]) < wanted:
                 return hits[:k]
             wanted *= 4  # left-over chunks of other versions took places: ask for more
+
+    def vectors_of(self, chunks: Sequence[StoredChunk]) -> tuple[list[StoredChunk], np.ndarray]:
+        """The stored vectors of these chunks, a row each (one Chroma call); any whose record is gone are left out."""
+        by_id = {versioned_record_id(stored.chunk, stored.document_sha256): stored for stored in chunks}
+        found = self._read(vectors_query(self._chunks_name, list(by_id)), "searching the index")
+        return [by_id[record_id] for record_id in found["ids"]], np.asarray(found["embeddings"], dtype=np.float32)
 
     def iter_chunks(self, document_id: str | None = None, state: IndexState | None = None) -> Iterator[StoredChunk]:
         """Every chunk visible in `state` (read now when not given), or those of one document, in pages."""

@@ -4,6 +4,7 @@ Assistants on Chroma folders in tmp_path, and every store connection closed afte
 from __future__ import annotations
 
 import collections
+import os
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,16 @@ def chroma_calls(monkeypatch) -> collections.Counter[str]:
 
             monkeypatch.setattr(owner, name, counted)
     return calls
+
+
+@pytest.fixture
+def app_environment(tmp_path, monkeypatch) -> None:
+    """The app's ASSISTANT_* variables alone: an index and an uploads folder in tmp_path, no sample documents."""
+    from ui import state
+
+    for name in list(os.environ):
+        if name.startswith("ASSISTANT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("ASSISTANT_INDEX_PATH", str(tmp_path / "index"))
+    monkeypatch.setenv("ASSISTANT_UPLOADS_PATH", str(tmp_path / "uploads"))
+    monkeypatch.setenv(state.SEEDS_ENV, "")

@@ -81,8 +81,14 @@ class HashingEmbedder:
         norm = np.linalg.norm(vector)
         return vector / norm if norm else vector + 1.0 / np.sqrt(self.dimension)
 
-    def embed_documents(self, texts):
-        return np.stack([self._vector(text) for text in texts]) if texts else np.zeros((0, self.dimension))
+    def embed_documents(self, texts, on_progress=None):
+        """In batches of 32, as the real encoder, each reported to `on_progress`."""
+        vectors = []
+        for first in range(0, len(texts), 32):
+            vectors += [self._vector(text) for text in texts[first : first + 32]]
+            if on_progress is not None:
+                on_progress(len(texts[first : first + 32]))
+        return np.stack(vectors) if vectors else np.zeros((0, self.dimension))
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._vector(text)
@@ -104,6 +110,11 @@ def make_pdf(pages: list[list[str]]) -> bytes:
         stream = "\n".join([*ops, "ET"]).encode()
         objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    return pdf_file(objects)
+
+
+def pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF of the given objects (numbered from 1, the first the catalog), with its cross-reference table."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

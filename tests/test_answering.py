@@ -124,7 +124,7 @@ class OneDocument:
     def document_text(self, document_id: str) -> str:
         return "The real text says one thing."
 
-    def page_at(self, document_id: str, offset: int) -> int | None:
+    def page_span(self, document_id: str, offset: int) -> None:
         return None
 
 

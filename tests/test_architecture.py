@@ -121,7 +121,7 @@ import importlib, json, logging, os, warnings
 for name in {_libraries_imported_at_the_top(list(modules.values()))!r}:
     importlib.import_module(name)
 before = (dict(os.environ), len(warnings.filters))
-levels = {{name: logging.getLogger(name).level for name in ("pypdf", "bs4", "chromadb", "")}}
+levels = {{name: logging.getLogger(name).level for name in ("pdfminer", "bs4", "chromadb", "")}}
 for name in {sorted(modules)!r}:
     importlib.import_module(name)
 after = (dict(os.environ), len(warnings.filters))

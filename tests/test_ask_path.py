@@ -26,6 +26,21 @@ def test_a_warm_ask_makes_at_most_two_chroma_calls(make_assistant, minilm, chrom
     assert chroma_calls["Collection.query"] == 1, "the vector search"
 
 
+def test_a_warm_ask_within_chosen_documents_makes_at_most_two_chroma_calls(make_assistant, minilm, chroma_calls):
+    assistant = make_assistant(minilm)
+    assistant.index_paths([SEEDS])
+    assistant.index_documents([make_document("/notes/ferry.txt", "ferry", "The ferry to Vela leaves at seven.")])
+    within = ["nato-stoltenberg-prague.txt"]
+    assert assistant.ask(QUESTION, sources=within).answered  # warm
+    chroma_calls.clear()
+    answer = assistant.ask(QUESTION, sources=within)
+    assert answer.answered and {citation.source for citation in answer.citations} == {str(SEEDS / within[0])}
+    assert sum(chroma_calls.values()) <= 2, dict(chroma_calls)
+    chroma_calls.clear()
+    assert not assistant.ask("When does the ferry to Vela leave?", sources=within).answered
+    assert sum(chroma_calls.values()) <= 2, dict(chroma_calls)
+
+
 def test_one_snapshot_per_ask(make_assistant, fake_embedder, monkeypatch):
     assistant = make_assistant(fake_embedder)
     assistant.index_paths([SEEDS])

@@ -76,6 +76,36 @@ def test_chunks_are_exact_slices_within_size_and_overlap():
     assert chunks[0].start == 0 and chunks[-1].end == len(text)
 
 
+def test_a_table_row_is_one_sentence_and_never_joins_a_neighbouring_line():
+    text = (
+        "This introduction was wrapped by a program at a fixed width and does not end\n"
+        "Item | Unit price | Terms\n"
+        "Acme Inc. | 40 EUR. | Net 30! Due on receipt? No.\n"
+        "The paragraph after the table was wrapped too and goes on without a stop\n"
+        "until this line. It has two sentences."
+    )
+    assert texts_of(text) == [
+        "This introduction was wrapped by a program at a fixed width and does not end",
+        "Item | Unit price | Terms",
+        "Acme Inc. | 40 EUR. | Net 30! Due on receipt? No.",
+        "The paragraph after the table was wrapped too and goes on without a stop\nuntil this line.",
+        "It has two sentences.",
+    ]
+
+
+def test_chunks_keep_rows_whole_and_cut_only_a_row_longer_than_a_chunk():
+    rows = [f"Item {n} | {n}.50 EUR. | Ships in {n} days. Net 30" for n in range(30)]
+    long_row = "Long | " + "word " * 40 + "end"
+    text = "Price list.\n\n" + "\n".join([*rows, long_row])
+    chunks = chunk_document(make_document("/t.docx", "t", text), ChunkingSettings(size=120, overlap=40))
+    for row in rows:
+        start = text.index(row)
+        touching = [c for c in chunks if c.start < start + len(row) and c.end > start]
+        assert touching and all(c.start <= start and c.end >= start + len(row) for c in touching), row
+    pieces = [c.text for c in chunks if c.start >= text.index(long_row)]
+    assert len(pieces) > 1 and " ".join(pieces).split() == long_row.split()
+
+
 @pytest.mark.parametrize("newline", LINE_BREAKS.values(), ids=LINE_BREAKS.keys())
 def test_every_line_break_joins_a_wrapped_line_and_ends_a_short_one(newline):
     wrapped = f"{WRAPPED_LINE}{newline}continues on the next line."

@@ -12,6 +12,7 @@ from index.identity import make_document
 from index.models import Chunk
 from index.records import gaps, rebuild_text
 from index.sentences import sentence_spans
+from index.table_rows import CELL_SEPARATOR
 
 WORDS = ["alpha", "Beta", "the", "Gamma", "zoë", "e\u0301te\u0301", "Ångström", "😀", "𠀀字", "42", "Dr.", "U.S."]
 WORDS += ["\udc80"]  # a lone surrogate, as decoding with surrogateescape leaves one
@@ -136,6 +137,57 @@ def test_long_prose_chunks_exactly_with_overlap_at_the_default_size(text):
 def test_arbitrary_unicode_chunks_exactly(text):
     assert_spans_hold(text)
     assert_rebuilds(text, assert_chunks_hold(text, ChunkingSettings(50, 20)))
+
+
+CELL_WORDS = [*WORDS, "Inc.", "40 EUR.", "Net 30!", "Why?", "…", "3.5", "e.g.", "\\|", "(a)", '"Q"']
+
+
+@st.composite
+def texts_with_rows(draw: st.DrawFn) -> tuple[str, list[tuple[int, int]]]:
+    """Prose and tables (rows of cells with sentence punctuation, one per line) between any breaks; the text and
+    where each row is, without its surrounding whitespace."""
+    words = st.lists(st.tuples(st.sampled_from(INLINE_SPACES), st.sampled_from(CELL_WORDS)), min_size=1, max_size=4)
+    cell = words.map(lambda pairs: "".join(space + word for space, word in pairs)[len(pairs[0][0]) :])
+    row = st.lists(cell, min_size=2, max_size=5).map(CELL_SEPARATOR.join)
+    block = st.one_of(st.lists(row, min_size=1, max_size=6), sentences(INLINE_SPACES).map(lambda line: [line]))
+    text, rows = draw(edges), []
+    for number, lines in enumerate(draw(st.lists(block, max_size=8))):
+        if number:
+            text += draw(st.sampled_from(LINE_BREAKS + PARAGRAPH_BREAKS))
+        for line_number, line in enumerate(lines):
+            if line_number:
+                text += draw(st.sampled_from(LINE_BREAKS))
+            if CELL_SEPARATOR in line:
+                rows.append((len(text), len(text) + len(line)))
+            text += line
+    return text + draw(edges), rows
+
+
+@DETERMINISTIC
+@given(texts_with_rows())
+def test_a_row_is_one_sentence_never_split_and_never_joined_to_another_line(text_and_rows):
+    text, rows = text_and_rows
+    assert_spans_hold(text)
+    spans = sentence_spans(text)
+    for start, end in rows:
+        touching = [(span.start, span.end) for span in spans if span.start < end and span.end > start]
+        assert touching == [(start, end)], f"the row {text[start:end]!r} is not exactly one sentence: {touching}"
+    row_of = {offset: number for number, (start, end) in enumerate(rows) for offset in range(start, end)}
+    for span in spans:
+        assert len({row_of.get(offset) for offset in range(span.start, span.end)} - {None}) <= 1
+
+
+@DETERMINISTIC
+@given(texts_with_rows())
+def test_a_chunk_holds_a_row_whole_unless_the_row_is_longer_than_a_chunk(text_and_rows):
+    text, rows = text_and_rows
+    for chunking in SETTINGS:
+        chunks = assert_chunks_hold(text, chunking)
+        assert_rebuilds(text, chunks)
+        for start, end in rows:
+            if end - start <= chunking.size:
+                touching = [chunk for chunk in chunks if chunk.start < end and chunk.end > start]
+                assert all(chunk.start <= start and chunk.end >= end for chunk in touching)
 
 
 @pytest.mark.parametrize("whitespace", ["", " ", "\r\n", "\u2029\x0c", "\n" * 6, "\xa0\u3000\t"])

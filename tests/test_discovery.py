@@ -43,9 +43,10 @@ def test_skips_hidden_junk_and_unsupported_inside_folders(tmp_path: Path) -> Non
     touch(tmp_path / "__pycache__" / "cached.txt")
     touch(tmp_path / "node_modules" / "pkg" / "README.md")
     touch(tmp_path / "program.exe")
-    touch(tmp_path / "photo.JPG")
+    touch(tmp_path / "archive.ZIP")
+    touch(tmp_path / "photo.JPG")  # images are read with OCR; the extension's case does not matter
     touch(tmp_path / "UPPER.TXT")
-    assert found([tmp_path], tmp_path) == ["UPPER.TXT", "keep.txt"]
+    assert found([tmp_path], tmp_path) == ["UPPER.TXT", "keep.txt", "photo.JPG"]
 
 
 def test_named_files_with_problems(tmp_path: Path) -> None:

@@ -186,7 +186,7 @@ def test_clapnq_table_and_json(clapnq_folder: Path) -> None:
     run = _clapnq_run(clapnq_folder)
     table = format_table(run)
     assert "on clapnq: 4 questions (2 answerable, 2 unanswerable)" in table
-    assert "skipped 1 documents that could not be indexed (2 questions not asked)" in table
+    assert "skipped 1 document that could not be indexed (2 questions not asked)" in table
     lines = {line[11:41].strip(): line[41:].split() for line in table.splitlines() if len(line) > 41}
     assert lines["gold sentence in top-1"] == ["50.0%", "50.0%", "-"]
     assert lines["hit (quote ~ gold sentence)"] == ["50.0%", "50.0%", "-"]
@@ -225,7 +225,7 @@ def test_a_document_that_cannot_be_indexed_is_reported_and_its_questions_skipped
     run = run_eval(path, Settings(), embedder=HashingEmbedder(), on_skip=reported.append)
     assert reported == run.skipped == [SkippedDocument("squad:blank/0:Blank", "no text could be extracted", 1)]
     assert [r.id for r in run.results] == ["n"] and run.documents == 1
-    assert "skipped 1 documents that could not be indexed (1 questions not asked)" in format_table(run)
+    assert "skipped 1 document that could not be indexed (1 question not asked)" in format_table(run)
 
 
 def _squad_of(articles: list[list[tuple[str, str, str]]], pad) -> dict:
@@ -294,11 +294,11 @@ def test_eval_command_on_a_clapnq_folder_reports_a_skipped_passage(
     assert set(data["headline"]) >= {"answerable_hit", "answerable_answered", "unanswerable_declined"}
     (skip_line,) = [line for line in captured.err.splitlines() if line.startswith("skipping ")]
     assert skip_line.startswith("skipping clapnq:untitled#")
-    assert skip_line.endswith(": no text could be extracted (1 questions)")
+    assert skip_line.endswith(": no text could be extracted (1 question)")
     records = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text("utf-8").splitlines()]
     assert [r["id"] for r in records] == ["a1", "a2", "u1", "u2"] and records[0]["gold"] == [NILE_GOLD]
     assert main(["eval", str(clapnq_folder / "clapnq_blank.jsonl")]) == 1  # nothing left to ask
-    assert "1 documents that could not be indexed" in capsys.readouterr().out
+    assert "1 document that could not be indexed" in capsys.readouterr().out
 
 
 def test_the_real_clapnq_files_parse_exactly() -> None:

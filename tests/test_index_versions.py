@@ -69,7 +69,7 @@ def test_documents_of_an_earlier_format_are_left_out_then_indexed_again(corpus, 
     assert all(citation.document_id != outdated.id for citation in answer.citations), "no stale offsets served"
     assert all(passage.document_id != outdated.id for passage in answer.passages)
     (warning,) = answer.warnings
-    assert "1 documents are left out" in warning and "lighthouse.txt" in warning and "assistant index" in warning
+    assert "1 document left out" in warning and "lighthouse.txt" in warning and "assistant index" in warning
 
     report = reopened.index_paths([corpus])  # the files did not change: only the outdated one is written again
     assert (report.count("updated"), report.count("unchanged")) == (1, 2)
@@ -133,3 +133,19 @@ def _document(source: str, text: str):
     from index.identity import make_document
 
     return make_document(source, Path(source).name, text)
+
+
+def test_a_format_change_outdates_only_the_file_types_it_changes():
+    from index.migrations import is_outdated, why_outdated
+    from index.models import IndexedDocument
+
+    def written_in(version: int, file_type: str) -> IndexedDocument:
+        return IndexedDocument("d", "/f", "f", "0", 1, 1, "", file_type=file_type, index_format=version)
+
+    assert (
+        is_outdated(written_in(2, "pdf")) and is_outdated(written_in(2, "docx")) and is_outdated(written_in(2, "html"))
+    )
+    assert "pdfium" in why_outdated(written_in(2, "pdf"))
+    assert not is_outdated(written_in(2, "text")) and not is_outdated(written_in(2, "image"))
+    assert is_outdated(written_in(1, "text")) and "plain-text" in why_outdated(written_in(1, "text"))
+    assert not is_outdated(written_in(CURRENT, "pdf"))

@@ -191,12 +191,12 @@ def test_embedding_waits_when_the_writer_falls_behind(tmp_path, make_assistant, 
         with progress:
             written[0] += 1
 
-    def embed(texts):
+    def embed(texts, on_progress=None):
         with progress:
             behind.append(embedded[0] - written[0])  # batches embedded before this one and not yet written
             embedded[0] += 1
             progress.notify_all()
-        return real_embed(texts)
+        return real_embed(texts, on_progress)
 
     monkeypatch.setattr(store, "write_documents", gated_write)
     monkeypatch.setattr(fake_embedder, "embed_documents", embed)

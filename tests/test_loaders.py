@@ -155,7 +155,7 @@ def test_html_visible_text_only(tmp_path: Path) -> None:
     doc = load_document(write(tmp_path / "page.html", HOSTILE_HTML))
     assert doc.title == "My Page"
     assert doc.text == (
-        "Heading\n\nFirst bold para & a < b.\n\nLine one\nLine two\n\nitem 1\nitem 2\n\nc1 c2\n\n  keep   spaces"
+        "Heading\n\nFirst bold para & a < b.\n\nLine one\nLine two\n\nitem 1\nitem 2\n\nc1 | c2\n\n  keep   spaces"
     )
     for leaked in ("<script", "alert", "onerror", "enable js", "hidden", "comment", "svg"):
         assert leaked not in doc.text
@@ -246,9 +246,9 @@ def test_pdf_encrypted_with_blank_user_password_opens(tmp_path: Path) -> None:
     assert doc.text == "Secret text"
 
 
-def test_pdf_without_text(tmp_path: Path) -> None:
-    error = load_error(write(tmp_path / "scan.pdf", make_pdf([[], []])))
-    assert error.reason == "no text could be extracted"
+def test_pdf_of_blank_pages(tmp_path: Path) -> None:
+    error = load_error(write(tmp_path / "blank.pdf", make_pdf([[], []])))
+    assert error.reason == "no text could be extracted (all 2 pages are blank)"
 
 
 # --- DOCX ---
@@ -267,7 +267,7 @@ def test_docx_paragraphs_and_tables(tmp_path: Path) -> None:
     document.save(str(path))
     doc = load_document(path)
     assert doc.title == "report.docx"
-    assert doc.text == "First paragraph.\n\nMerged header\n\nleft\n\nright\n\nAfter the table."
+    assert doc.text == "First paragraph.\n\nMerged header\nleft | right\n\nAfter the table."
 
 
 def test_docx_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

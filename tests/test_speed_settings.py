@@ -60,6 +60,10 @@ def test_builtin_encoder_equals_sentence_transformers(float32_embedder):
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
     assert np.min(np.sum(ours * theirs, axis=1)) > 0.99999
     assert np.allclose(float32_embedder.embed_query(QUESTIONS[0]), reference.embed_query(QUESTIONS[0]), atol=1e-5)
+    counts: list[int] = []
+    in_pieces = reference.embed_documents(texts * 14, on_progress=counts.append)  # more than one piece of 4 batches
+    assert len(counts) > 1 and sum(counts) == len(texts) * 14
+    assert np.allclose(in_pieces, np.concatenate([theirs] * 14), atol=1e-5), "rows come back in input order"
 
 
 def test_padding_bf16_batches_to_16_tokens_leaves_the_vectors_alone():

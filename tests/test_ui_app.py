@@ -22,14 +22,8 @@ PAYLOAD = "<script>window.__pwned = 1</script><img src=x onerror=\"document.titl
 
 
 @pytest.fixture
-def settings(tmp_path, monkeypatch) -> Settings:
+def settings(app_environment) -> Settings:
     """A fresh index in tmp_path holding the NATO sample; the app reads it through ASSISTANT_* variables."""
-    for name in list(os.environ):
-        if name.startswith("ASSISTANT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("ASSISTANT_INDEX_PATH", str(tmp_path / "index"))
-    monkeypatch.setenv("ASSISTANT_UPLOADS_PATH", str(tmp_path / "uploads"))
-    monkeypatch.setenv(state.SEEDS_ENV, "")
     settings = Settings.from_env()
     _assistant(settings).index_paths([NATO])
     return settings
@@ -83,6 +77,10 @@ def test_ask_shows_the_answer_with_its_markers_and_matching_citations(settings):
         card = next(body for body in bodies if f"[{citation.n}] nato-stoltenberg-prague.txt" in body)
         assert f'<mark class="qa-quote">{html.escape(citation.quote)}</mark>' in card
         assert app.button(key=f"open-0-c{citation.n}").label == f"Open [{citation.n}] in the document"
+    used = len(answer.cited_passages())  # the passages its quotes come from, not the passages retrieved
+    assert 0 < used <= len(answer.citations)
+    quotes = f"{len(answer.citations)} verified quote{'s' if len(answer.citations) > 1 else ''}"
+    assert f"{quotes} from {used} passage{'s' if used > 1 else ''} · extractive answer" in _texts(app)
 
 
 def test_a_follow_up_uses_the_conversation(settings):
@@ -115,6 +113,7 @@ def test_a_declined_answer_says_so_and_shows_the_closest_passages(settings):
     assert not answer.answered
     assert any(answer.text in body for body in _html(app))
     assert "closest passages" in _texts(app)
+    assert "No verified quote · extractive answer" in _texts(app)
     cards = [body for body in _html(app) if "qa-card" in body and "nato-stoltenberg-prague.txt" in body]
     assert len(cards) == min(3, len(answer.passages)) > 0
     assert any(button.key and button.key.startswith("open-0-p") for button in app.button)
@@ -130,6 +129,7 @@ def test_upload_a_good_and_a_bad_file(settings, tmp_path):
     assert not app.exception
     assert any("notes.md: added" in message for message in _messages(app.success))
     assert any(message.startswith("broken.pdf: ") for message in _messages(app.error))
+    assert "2 documents indexed" in _texts(app)
     folder = tmp_path / "uploads" / settings.collection
     assert sorted(path.name for path in folder.iterdir()) == ["notes.md"]
     sources = [Path(doc.source).name for doc in _assistant(settings).sources()]
@@ -186,7 +186,7 @@ def test_settings_apply_to_the_next_question(settings, tmp_path):
     assert len(answer.passages) <= 2
     app.text_input(key=state.COLLECTION).set_value("x!").run()
     assert any("Collection name not used" in message for message in _messages(app.error))
-    assert "1 indexed" in _texts(app)
+    assert "1 document indexed" in _texts(app)
     app.text_input(key=state.COLLECTION).set_value("other-docs").run()
     assert "Nothing is indexed yet" in _texts(app)
 
@@ -238,7 +238,7 @@ def test_answers_stream_into_the_page():
         class Streaming:
             settings = None
 
-            def stream(self, question, history, top_k=None):
+            def stream(self, question, history, top_k=None, sources=None):
                 yield "Prague "
                 yield "it was."
                 yield Answer(question, "Prague it was.", [], [], True, mode="llm")
@@ -263,7 +263,7 @@ def test_documents_left_out_of_an_answer_are_noted_under_it():
         class LeavingOneOut:
             settings = None
 
-            def stream(self, question, history, top_k=None):
+            def stream(self, question, history, top_k=None, sources=None):
                 warning = "notes.txt is left out of this answer: its stored chunks no longer rebuild its text"
                 yield Answer(question, "Prague.", [], [], True, warnings=[warning])
 
@@ -313,3 +313,38 @@ def test_a_failed_replacement_keeps_the_previous_upload(settings, tmp_path):
     assert (folder / "lake.md").read_bytes() == b"The lake freezes every January."
     assert sorted(path.name for path in folder.iterdir()) == ["lake.md"]
     assert "The lake freezes" in assistant.document_text(next(d.id for d in assistant.sources() if "lake" in d.source))
+
+
+def test_ask_within_chosen_documents(settings, tmp_path):
+    from ui.within import WITHIN
+
+    ferry = tmp_path / "ferry.txt"
+    ferry.write_text("The ferry to Vela leaves at seven in the morning from the old harbour.\n", encoding="utf-8")
+    _assistant(settings).index_paths([ferry])
+    ferry_source, nato_source = str(ferry.resolve()), str(NATO)
+    app = _app()
+    within = app.multiselect(key=WITHIN)
+    assert within.label == "Ask within" and within.options == ["ferry.txt", "nato-stoltenberg-prague.txt"]
+    assert within.value == [] and app.chat_input(key="question").placeholder == "Ask about your documents"
+    within.set_value([ferry_source]).run()
+    assert app.chat_input(key="question").placeholder == "Ask within ferry.txt"
+    declined = _ask(app, QUESTION)  # its answer is only in the NATO document
+    assert not declined.answered and declined.within == (ferry_source,)
+    assert {passage.source for passage in declined.passages} == {ferry_source}
+    answered = _ask(app, "When does the ferry to Vela leave?")  # the choice stays for the conversation
+    assert answered.answered and {citation.source for citation in answered.citations} == {ferry_source}
+    app.multiselect(key=WITHIN).set_value([nato_source]).run()
+    answer = _ask(app, QUESTION)
+    assert answer.answered and {citation.source for citation in answer.citations} == {nato_source}
+    captions = [_unescape(str(element.value)) for element in app.caption]
+    assert (
+        captions.count("Asked within: ferry.txt") == 2
+        and captions.count("Asked within: nato-stoltenberg-prague.txt") == 1
+    )
+    app.multiselect(key=WITHIN).set_value([]).run()
+    assert _ask(app, "When does the ferry to Vela leave?").within == ()
+    app.multiselect(key=WITHIN).set_value([ferry_source, nato_source]).run()
+    removed = next(doc for doc in _assistant(settings).sources() if doc.source == ferry_source)
+    app.button(key=f"remove-{removed.id}").click().run()  # a removed document leaves the choice
+    assert app.multiselect(key=WITHIN).options == ["nato-stoltenberg-prague.txt"]
+    assert app.multiselect(key=WITHIN).value == [nato_source]

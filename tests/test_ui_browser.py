@@ -175,6 +175,8 @@ def test_ask_and_open_a_citation(page, shots):
     card_quote = page.locator("mark.qa-quote").first.inner_text()
     assert "informal meeting of NATO foreign ministers in Prague" in card_quote
     page.locator('[data-testid="stToast"]').first.wait_for(state="detached", timeout=20_000)
+    assert page.locator('[data-testid="stAppDeployButton"], [data-testid="stMainMenu"]').count() == 0
+    assert page.get_by_role("button", name="Deploy").count() == 0
     page.screenshot(path=str(shots / "chat.png"))
 
     opener.click()
@@ -215,3 +217,40 @@ def test_markup_in_a_document_is_shown_as_text_and_never_runs(page, server, tmp_
     page.wait_for_timeout(500)
     _no_payload_ran(page)
     page.screenshot(path=str(tmp_path / "markup.png"))
+
+
+def _choose_within(page, name: str, then_asking: str) -> None:
+    """Pick `name` in the sidebar's "Ask within" list, as a person does: click the list, type, press Enter; then
+    wait for the question box to say `then_asking` (the app has run with the choice)."""
+    within = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Ask within")
+    within.locator("input").click()
+    page.keyboard.type(name)
+    page.get_by_role("option", name=name).wait_for(timeout=10_000)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    within.get_by_role("button", name=f"Remove {name}").wait_for(timeout=10_000)  # the chosen document's tag
+    page.locator(f'[data-testid="stChatInput"] textarea[placeholder="{then_asking}"]').wait_for(timeout=WAIT_MS)
+
+
+def test_ask_within_a_chosen_document(page, tmp_path, shots):
+    notes = tmp_path / "ferry-notes.txt"
+    notes.write_text("The ferry to Vela leaves at seven in the morning from the old harbour.\n", encoding="utf-8")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(notes))
+    page.get_by_text("ferry-notes.txt").first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="Index uploaded files").click()
+    page.get_by_text("ferry-notes.txt: added").wait_for(timeout=WAIT_MS)
+
+    _choose_within(page, "nato-stoltenberg-prague.txt", "Ask within nato-stoltenberg-prague.txt")
+    _ask(page, "When does the ferry to Vela leave?")
+    page.get_by_text("Asked within: nato-stoltenberg-prague.txt").wait_for(timeout=WAIT_MS)
+    answer = page.locator('[data-testid="stChatMessage"] .qa-text').last.inner_text()
+    assert "do not contain an answer" in answer, "the ferry is only in the document not chosen"
+    assert page.locator("mark.qa-quote").count() == 0
+
+    both = "Ask within ferry-notes.txt, nato-stoltenberg-prague.txt"
+    _choose_within(page, "ferry-notes.txt", both)  # the first choice is kept: now both documents
+    _ask(page, "When does the ferry to Vela leave?")
+    page.get_by_text("Asked within: ferry-notes.txt, nato-stoltenberg-prague.txt").wait_for(timeout=WAIT_MS)
+    page.get_by_role("button", name="Open [1] in the document").wait_for(timeout=WAIT_MS)
+    assert "seven in the morning" in page.locator("mark.qa-quote").last.inner_text()
+    page.screenshot(path=str(shots / "ask-within.png"))

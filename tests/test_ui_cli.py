@@ -26,6 +26,7 @@ def test_the_command_binds_the_host_and_port_headless():
     assert pairs["--server.port"] == "8600"
     assert pairs["--server.headless"] == "true"
     assert pairs["--browser.gatherUsageStats"] == "false"
+    assert pairs["--client.toolbarMode"] == "minimal"  # no Deploy button or developer menu
 
 
 def test_ui_defaults_to_localhost():

@@ -22,6 +22,7 @@ from ui.documents import seed_if_empty
 from ui.progress import BarProgress
 from ui.sidebar import render_conversation_tools, render_documents, render_settings
 from ui.viewer import show_source
+from ui.within import question_placeholder, render_within
 
 
 def main() -> None:
@@ -38,22 +39,25 @@ def main() -> None:
     state.init_state(base)
 
     with st.sidebar:
-        documents_box, settings_box, conversation_box = st.container(), st.container(), st.container()
+        documents_box, within_box = st.container(), st.container()
+        settings_box, conversation_box = st.container(), st.container()
     render_settings(settings_box, base)
     settings = state.chosen_settings(base)
 
     assistant = _load(settings)
     _seed_on_first_run(assistant, settings)
     render_documents(documents_box, assistant, settings)
+    sources = render_within(within_box, assistant)
 
     exchanges = state.conversation()
     has_documents = bool(assistant.sources())
     if not has_documents:
         st.info("Nothing is indexed yet. Add documents in the sidebar, then ask about them.")
     render_conversation(exchanges)
-    question = st.chat_input("Ask about your documents", disabled=not has_documents, key="question", max_chars=2000)
+    placeholder = question_placeholder(sources)
+    question = st.chat_input(placeholder, disabled=not has_documents, key="question", max_chars=2000)
     if question:
-        ask(assistant, question, exchanges, settings.top_k)
+        ask(assistant, question, exchanges, settings.top_k, sources)
     render_conversation_tools(conversation_box, exchanges)
 
     view = state.take_view()

@@ -7,8 +7,9 @@ from pathlib import Path
 import streamlit as st
 
 from assistant.errors import AssistantError
-from assistant.models import Answer, AnswerMode, Citation, Passage
-from assistant.render import source_label
+from assistant.models import Answer, AnswerMode, Citation
+from assistant.render import asked_within, source_label
+from assistant.wording import plural
 from index.errors import IndexingError
 from ui.citations import answer_html, escape_markdown, passage_html, plain_html, quote_in_passage_html, unsupported_html
 from ui.state import Exchange, SourceView, history, view_source
@@ -24,8 +25,11 @@ def render_conversation(exchanges: list[Exchange]) -> None:
             render_answer(index, exchange)
 
 
-def ask(assistant, question: str, exchanges: list[Exchange], top_k: int) -> Exchange | None:
-    """Show the question, stream the answer into the page, then show it with its citations."""
+def ask(
+    assistant, question: str, exchanges: list[Exchange], top_k: int, sources: list[str] | None = None
+) -> Exchange | None:
+    """Show the question, stream the answer into the page (from the documents of `sources` only, when given), then
+    show it with its citations."""
     with st.chat_message("user"):
         st.html(plain_html(question))
     with st.chat_message("assistant"):
@@ -33,7 +37,7 @@ def ask(assistant, question: str, exchanges: list[Exchange], top_k: int) -> Exch
         placeholder.caption("Searching your documents…")
         answer, shown = None, ""
         try:
-            for item in assistant.stream(question, history(), top_k=top_k):
+            for item in assistant.stream(question, history(), top_k=top_k, sources=sources):
                 if isinstance(item, Answer):
                     answer = item
                 else:
@@ -64,13 +68,23 @@ def render_answer(index: int, exchange: Exchange) -> None:
         _citation(index, exchange, citation)
     if not answer.answered:
         _closest_passages(index, exchange)
+    st.caption(answer_caption(answer))
+    if answer.within:
+        st.caption(escape_markdown(asked_within(answer)))
+
+
+def answer_caption(answer: Answer) -> str:
+    """What the answer rests on: its verified quotes and the passages they come from, and who wrote it."""
     mode = "chat model" if answer.mode == AnswerMode.CHAT_MODEL else "extractive"
-    st.caption(f"{len(answer.citations)} verified quotes · {exchange.top_k} passages searched · {mode} answer")
+    if not answer.citations:
+        return f"No verified quote · {mode} answer"
+    used = plural(len(answer.cited_passages()), "passage")
+    return f"{plural(len(answer.citations), 'verified quote')} from {used} · {mode} answer"
 
 
 def _citation(index: int, exchange: Exchange, citation: Citation) -> None:
     label = f"[{citation.n}] {source_label(citation)}"
-    passage = _passage_holding(exchange.answer.passages, citation)
+    passage = exchange.answer.passage_of(citation)
     if passage is not None:
         context, start = passage.text, citation.start - passage.start
     else:
@@ -106,12 +120,3 @@ def _closest_passages(index: int, exchange: Exchange) -> None:
             type="tertiary",
             icon=":material/open_in_new:",
         )
-
-
-def _passage_holding(passages: list[Passage], citation: Citation) -> Passage | None:
-    for passage in passages:
-        inside = passage.start <= citation.start <= citation.end <= passage.end
-        if passage.document_id == citation.document_id and inside:
-            if passage.text[citation.start - passage.start : citation.end - passage.start] == citation.quote:
-                return passage
-    return None

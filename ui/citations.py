@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,20 +32,29 @@ mark.qa-quote, mark#quote { background: #ffe066; color: #111; padding: 0 2px; bo
 </style>
 """
 
-# Runs in the page, not in the document: it only scrolls the highlighted quote into the middle of the viewer.
-SCROLL_TO_QUOTE = """
+
+def scroll_into_view(selector: str) -> str:
+    """A script that scrolls the first element matching `selector` (a constant of this app, never document text)
+    into the middle of its scrolling box, once it is there and laid out (images inside loaded)."""
+    return f"""
 <script>
-(function () {
+(function () {{
   var tries = 0;
-  function scroll() {
-    var mark = document.getElementById("quote");
-    if (mark) { mark.scrollIntoView({block: "center"}); return; }
-    if (++tries < 60) { setTimeout(scroll, 100); }
-  }
+  function scroll() {{
+    var target = document.querySelector({json.dumps(selector)});
+    var images = target ? target.parentElement.querySelectorAll("img") : [];
+    var loaded = Array.prototype.every.call(images, function (image) {{ return image.complete; }});
+    if (target && loaded) {{ target.scrollIntoView({{block: "center"}}); return; }}
+    if (++tries < 60) {{ setTimeout(scroll, 100); }}
+  }}
   setTimeout(scroll, 50);
-})();
+}})();
 </script>
 """
+
+
+# Runs in the page, not in the document: it only scrolls the highlighted quote into the middle of the viewer.
+SCROLL_TO_QUOTE = scroll_into_view("mark#quote")
 
 
 def escape_markdown(text: str) -> str:

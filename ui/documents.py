@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.wording import plural
 from index.indexer import Progress
 from index.models import FileOutcome, FileStatus, IndexedDocument, IndexReport
 from ui.uploads import SavedUpload, UploadRejected, safe_filename, save_upload
@@ -29,7 +30,7 @@ class UploadResult:
             return f"{self.name}: {self.reason}"
         if self.status == FileStatus.UNCHANGED:
             return f"{self.name}: already indexed, unchanged"
-        return f"{self.name}: {self.status} ({self.chunks} passages)"
+        return f"{self.name}: {self.status} ({plural(self.chunks, 'passage')})"
 
 
 def uploads_folder(index_path: str, collection: str, override: str = "") -> Path:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
-from index.models import FileOutcome, FileStatus
+from assistant.progress import IndexingTally
+from assistant.wording import plural
+from index.models import FileOutcome
 
 
 class Bar(Protocol):
@@ -14,37 +17,44 @@ class Bar(Protocol):
 
 
 class BarProgress:
-    """Moves `bar` as files finish; its label counts files and embedded chunks."""
+    """Moves `bar` as files finish and as their passages are embedded (every few dozen); its label counts files,
+    passages and pages read by OCR."""
 
     def __init__(self, bar: Bar, label: str = "Indexing"):
         self.bar = bar
         self.label = label
-        self.files = 0
-        self.done = 0
-        self.chunks = 0
-        self.failed = 0
+        self.tally = IndexingTally()
 
     def started(self, files: int) -> None:
-        self.files = files
+        self.tally.started(files)
         self._show()
 
     def file_done(self, outcome: FileOutcome) -> None:
-        self.done += 1
-        self.failed += outcome.status == FileStatus.FAILED
+        self.tally.file_done(outcome)
         self._show()
 
+    def embedding_started(self, sources: Sequence[str], chunks: int) -> None:
+        self.tally.embedding_started(sources, chunks)
+
     def chunks_embedded(self, count: int) -> None:
-        self.chunks += count
+        self.tally.chunks_embedded(count)
+        self._show()
+
+    def pages_ocred(self, count: int) -> None:
+        self.tally.pages_ocred(count)
         self._show()
 
     @property
     def fraction(self) -> float:
-        if not self.files:
-            return 0.0
-        return min(1.0, self.done / self.files)
+        return self.tally.fraction
 
     def text(self) -> str:
-        return f"{self.label}: {self.done} of {self.files} files done, {self.chunks} passages embedded"
+        tally = self.tally
+        text = (
+            f"{self.label}: {tally.files_done:,} of {plural(tally.files, 'file')} done, "
+            f"{plural(tally.chunks, 'passage')} embedded"
+        )
+        return f"{text}, OCR pages: {tally.ocr_pages:,}" if tally.ocr_pages else text
 
     def _show(self) -> None:
         self.bar.progress(self.fraction, text=self.text())

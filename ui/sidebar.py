@@ -10,6 +10,7 @@ import streamlit as st
 from assistant.errors import AssistantError
 from assistant.models import AnswerMode
 from assistant.settings import Settings
+from assistant.wording import plural
 from index.errors import IndexingError
 from index.formats import SUPPORTED_EXTENSIONS
 from ui import state
@@ -92,11 +93,12 @@ def _document_list(assistant, settings: Settings, folder: Path) -> None:
     if not documents:
         st.caption("Nothing is indexed yet: add documents below.")
         return
-    st.caption(f"{len(documents)} indexed, {sum(doc.chunks for doc in documents)} passages")
+    st.caption(f"{plural(len(documents), 'document')} indexed, {plural(sum(d.chunks for d in documents), 'passage')}")
     for document in documents:
         name = Path(document.source).name or document.source
         text, button = st.columns([5, 1], vertical_alignment="center")
-        text.markdown(f"**{escape_markdown(name)}**  \n{document.chunks} passages · {document.characters:,} characters")
+        counts = f"{plural(document.chunks, 'passage')} · {plural(document.characters, 'character')}"
+        text.markdown(f"**{escape_markdown(name)}**  \n{counts}")
         button.button(
             ":material/delete:",
             key=f"remove-{document.id}",

@@ -83,6 +83,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
     from assistant.evaluation.runner import run_eval
     from assistant.progress import TerminalProgress
     from assistant.settings import Settings
+    from assistant.wording import plural
 
     if args.limit is not None and args.limit <= 0:
         raise ValueError(f"--limit must be > 0, got {args.limit}")
@@ -93,7 +94,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
 
     def report_skip(skipped: Any) -> None:
         bar.indexing.__exit__(None, None, None)
-        print(f"skipping {skipped.source}: {skipped.reason} ({skipped.questions} questions)", file=sys.stderr)
+        print(f"skipping {skipped.source}: {skipped.reason} ({plural(skipped.questions, 'question')})", file=sys.stderr)
 
     try:
         run = run_eval(

@@ -12,6 +12,7 @@ from typing import Any
 
 from assistant.evaluation.results import GROUPS, K_VALUES, GroupMetrics, QuestionResult, summarize, tradeoff
 from assistant.evaluation.runner import EvalRun
+from assistant.wording import plural
 
 _Row = tuple[str, str, Callable[[GroupMetrics], Any], str]
 _ROWS: list[_Row] = [
@@ -61,14 +62,15 @@ def format_table(run: EvalRun) -> str:
     """A readable summary table, one column per question group."""
     groups = summarize(run.results)
     lines = [
-        f"{run.system} on {run.name}: {groups['overall'].questions} questions "
+        f"{run.system} on {run.name}: {plural(groups['overall'].questions, 'question')} "
         f"({groups['answerable'].questions} answerable, {groups['unanswerable'].questions} unanswerable)",
-        f"indexed {run.documents} documents into {run.chunks} chunks in {run.indexing_seconds:.1f}s",
+        f"indexed {plural(run.documents, 'document')} into {plural(run.chunks, 'chunk')} "
+        f"in {run.indexing_seconds:.1f}s",
     ]
     if run.skipped:
         lines.append(
-            f"skipped {len(run.skipped)} documents that could not be indexed "
-            f"({sum(s.questions for s in run.skipped)} questions not asked)"
+            f"skipped {plural(len(run.skipped), 'document')} that could not be indexed "
+            f"({plural(sum(s.questions for s in run.skipped), 'question')} not asked)"
         )
     lines += ["", f"{'':11}{'':30}" + "".join(f"{name:>14}" for name in GROUPS)]
     for section, label, getter, kind in _CLAPNQ_ROWS if run.kind == "clapnq" else _ROWS:
