@@ -22,7 +22,8 @@ from assistant.retrieval import HybridSearch
 from assistant.selection import Selection, match_document, select_documents
 from assistant.settings import Settings
 from assistant.snapshot import IndexReader, IndexSnapshot
-from index.embedding import Embedder
+from assistant.support import WEAK, SupportModels, shipped_models, weak_support_below
+from index.embedding import Embedder, EmbedderSettings
 from index.indexer import Indexer, Progress
 from index.models import Document, IndexedDocument, IndexReport
 from index.store import ChunkStore
@@ -39,6 +40,14 @@ def choose_answerer(settings: Settings, embedder: Embedder, chat_model: Any = No
     from assistant.chat_models import create_chat_model
 
     return ChatModelAnswerer(lambda: create_chat_model(settings), embedder)
+
+
+def choose_support(settings: Settings) -> SupportModels | None:
+    """The shipped support models, unless switched off or another embedding model is configured (their features
+    include meaning matches measured with the packaged one)."""
+    if not settings.support_model or settings.embedding_model != EmbedderSettings.model:
+        return None
+    return shipped_models()
 
 
 class Assistant:
@@ -59,8 +68,12 @@ class Assistant:
         self.settings = settings or Settings.from_env()
         self.embedder = embedder or Embedder(self.settings.embedder_settings())
         self.answerer = answerer or choose_answerer(self.settings, self.embedder, chat_model)
+        self.support = choose_support(self.settings)
+        default = DECLINE_THRESHOLD if self.support is None else self.support.decline_below
         threshold = self.settings.decline_threshold
-        self.decline_threshold = DECLINE_THRESHOLD if threshold is None else threshold
+        self.decline_threshold = default if threshold is None else threshold
+        # only the support models' score is a probability, whose margin above the threshold means something
+        self.weak_below = weak_support_below(self.decline_threshold) if self.support else self.decline_threshold
         self._lock = threading.Lock()
         self._reader: IndexReader | None = None
         self._page_views: PageViews | None = None
@@ -174,7 +187,7 @@ class Assistant:
         self, question: str, query: str, top_k: int | None, snapshot: IndexSnapshot, within: Selection | None
     ) -> Evidence:
         k = top_k or self.settings.top_k
-        return gather_evidence(question, query, k, snapshot, self.embedder, self._search(), within)
+        return gather_evidence(question, query, k, snapshot, self.embedder, self._search(), within, self.support)
 
     def _searchable_snapshot(self) -> IndexSnapshot:
         """A snapshot whose vectors come from this assistant's embedding model (else questions cannot be compared
@@ -229,7 +242,11 @@ class Assistant:
             yield answer.text
             yield answer
             return
-        yield from self.answerer.stream(evidence)
+        weak = evidence.score < self.weak_below
+        for item in self.answerer.stream(evidence):
+            if isinstance(item, Answer) and item.answered and weak:
+                item.support = WEAK
+            yield item
 
 
 def _selection(sources: Sequence[str] | None, snapshot: IndexSnapshot) -> Selection | None:

@@ -16,6 +16,7 @@ from assistant.retrieval import HybridSearch
 from assistant.selection import Selection
 from assistant.sentences import ScoredSentence, score_sentences
 from assistant.snapshot import IndexSnapshot
+from assistant.support import SupportModels, rank_with_support
 from index.embedding import Embedder
 
 EVIDENCE_SENTENCES = 3
@@ -50,17 +51,21 @@ def gather_evidence(
     embedder: Embedder,
     search: HybridSearch,
     within: Selection | None = None,
+    support: SupportModels | None = None,
 ) -> Evidence:
     """Retrieve the k best passages for `query` from `snapshot` (from the documents of `within` only, when given)
-    and score their sentences. A passage that is not its document's text at its offsets leaves its document out
-    (damaged), and the search runs again without it."""
+    and score their sentences (by the support models, when given, else by shared words). A passage that is not its
+    document's text at its offsets leaves its document out (damaged), and the search runs again without it."""
     vector = embedder.embed_query(query)
     ids = None if within is None else within.document_ids
     passages = search.search(query, vector, k, snapshot, ids)
     while not all([snapshot.holds(passage) for passage in passages]):  # every passage checked: a list, not a generator
         passages = search.search(query, vector, k, snapshot, ids)
     sentences = score_sentences(query, passages, embedder, snapshot.lexical)
-    score = evidence_score(vector, sentences, embedder)
+    if support is None:
+        score = evidence_score(vector, sentences, embedder)
+    else:
+        sentences, score = rank_with_support(query, passages, sentences, vector, embedder, snapshot.lexical, support)
     return Evidence(question, query, passages, sentences, score, snapshot, snapshot.warnings(ids), within)
 
 

@@ -71,6 +71,7 @@ class Answer:
     evidence: float = 0.0  # the evidence score the decision to answer or decline was made on
     unsupported: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # documents left out of the answer (damaged, outdated), and why
+    support: str = ""  # "weak": answered, but the evidence is close to the decline threshold
     within: tuple[str, ...] = ()  # the sources of the documents it was asked within; empty: all documents
 
     def to_dict(self) -> dict[str, Any]:

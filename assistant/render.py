@@ -32,6 +32,8 @@ def asked_within(answer: Answer, most: int = 5) -> str:
 
 def render_answer(answer: Answer, include_text: bool = True) -> str:
     lines = [textwrap.fill(answer.text, width=100)] if include_text else []
+    if answer.support == "weak":
+        lines.append("(weak support: the evidence is close to the line where the assistant declines; check the quotes)")
     if answer.within:
         lines.append(f"({asked_within(answer)})")
     if answer.unsupported:

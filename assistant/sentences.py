@@ -38,6 +38,7 @@ class ScoredSentence:
     dense: float
     coverage: float
     score: float
+    context: str = ""  # words that belong to the sentence though outside it: a table row's header
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,8 @@ def score_sentences(
         rank_penalty = weights.passage_rank * (candidate.passage.rank - 1) / max(1, len(passages))
         score = weights.dense * float(similarity) + weights.coverage * cover - rank_penalty
         scored.append(
-            ScoredSentence(candidate.passage, candidate.start, candidate.end, text, float(similarity), cover, score)
+            ScoredSentence(
+                candidate.passage, candidate.start, candidate.end, text, float(similarity), cover, score, header
+            )
         )
     return sorted(scored, key=lambda sentence: sentence.score, reverse=True)

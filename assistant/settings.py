@@ -51,7 +51,10 @@ class Settings:
     chat_base_url: str = ""  # an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1
     chat_api_key: str = ""
     chat_temperature: float = 0.0
-    decline_threshold: float | None = None  # None: the calibrated default (assistant/evidence.py)
+    decline_threshold: float | None = None  # None: the calibrated default (the support model's, else evidence.py's)
+    # rank sentences and decide to answer with the learned models (assistant/support.py); off by default until they
+    # do better on small personal collections (docs/quality.md)
+    support_model: bool = False
 
     def __post_init__(self) -> None:
         if self.top_k <= 0:

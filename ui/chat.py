@@ -79,7 +79,8 @@ def answer_caption(answer: Answer) -> str:
     if not answer.citations:
         return f"No verified quote · {mode} answer"
     used = plural(len(answer.cited_passages()), "passage")
-    return f"{plural(len(answer.citations), 'verified quote')} from {used} · {mode} answer"
+    weak = " · weak support, check the quotes" if answer.support == "weak" else ""
+    return f"{plural(len(answer.citations), 'verified quote')} from {used} · {mode} answer{weak}"
 
 
 def _citation(index: int, exchange: Exchange, citation: Citation) -> None:

@@ -37,6 +37,13 @@ def add_eval_command(subparsers: Any) -> None:
     )
     parser.add_argument("--limit", type=int, help="ask only N questions, sampled with --seed")
     parser.add_argument("--seed", type=int, default=0, help="seed of the --limit sample (default 0)")
+    parser.add_argument(
+        "--join-chars",
+        type=int,
+        metavar="N",
+        help="join the documents, in file order, into documents of at least N characters (e.g. 100000), gold "
+        "spans moved to match, and ask each question within its own joined document",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--out", metavar="DIR", help="write results.jsonl, summary.json and eval.png here")
     parser.add_argument("--top-k", type=int, default=argparse.SUPPRESS, help="passages given to the answerer")
@@ -87,6 +94,8 @@ def run_eval_command(args: argparse.Namespace) -> int:
 
     if args.limit is not None and args.limit <= 0:
         raise ValueError(f"--limit must be > 0, got {args.limit}")
+    if args.join_chars is not None and args.join_chars <= 0:
+        raise ValueError(f"--join-chars must be > 0, got {args.join_chars}")
     settings = Settings.from_env(**{name: getattr(args, name, None) for name in _SETTINGS_FLAGS})
     eval_files(args.paths)  # a missing path fails here, before the model loads
     bar = _Bar(TerminalProgress())
@@ -102,6 +111,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
             settings,
             limit=args.limit,
             seed=args.seed,
+            join_chars=args.join_chars,
             progress=bar,
             index_progress=bar.indexing,
             on_skip=report_skip,

@@ -41,6 +41,8 @@ class EvalSet:
     documents: tuple[Document, ...]
     questions: tuple[EvalQuestion, ...]
     kind: EvalKind = "squad"
+    variant: str = ""  # how the documents were changed from the files', e.g. joined into long ones
+    ask_within_document: bool = False  # each question asked within its own document alone
 
     @property
     def answerable(self) -> int:

@@ -10,7 +10,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluation.results import GROUPS, K_VALUES, GroupMetrics, QuestionResult, summarize, tradeoff
+from assistant.evaluation.results import (
+    GROUPS,
+    K_VALUES,
+    GroupMetrics,
+    QuestionResult,
+    by_answer_type,
+    summarize,
+    tradeoff,
+)
 from assistant.evaluation.runner import EvalRun
 from assistant.wording import plural
 
@@ -27,6 +35,7 @@ _ROWS: list[_Row] = [
     ("", "overlap the gold span", lambda g: g.citations_overlap_gold, "pct"),
     ("declining", "unanswerable declined", lambda g: g.unanswerable_declined, "pct"),
     ("", "answerable wrongly declined", lambda g: g.answerable_declined, "pct"),
+    ("", "answered with weak support", lambda g: g.weak_support, "pct"),
     ("time", "latency p50 (s)", lambda g: g.latency_p50, "sec"),
     ("", "latency p95 (s)", lambda g: g.latency_p95, "sec"),
 ]
@@ -43,9 +52,17 @@ _CLAPNQ_ROWS: list[_Row] = [
     ("", "verbatim", lambda g: g.citations_verbatim, "pct"),
     ("", "overlap a gold sentence", lambda g: g.citations_overlap_gold, "pct"),
     ("declining", "unanswerable declined", lambda g: g.unanswerable_declined, "pct"),
+    ("", "answered with weak support", lambda g: g.weak_support, "pct"),
     ("time", "latency p50 (s)", lambda g: g.latency_p50, "sec"),
     ("", "latency p95 (s)", lambda g: g.latency_p95, "sec"),
 ]
+ANSWER_TYPE_LABELS = {
+    "date": "when (a date or time)",
+    "number": "how many / much (a number)",
+    "person": "who (a person or body)",
+    "place": "where (a place)",
+    "other": "other",
+}
 CLAPNQ_HIT_RULE = (
     "hit: the answer cites a quote that shares at least half of the words of the shorter of it and a gold "
     "evidence sentence (words: lower-cased \\w+, compared as sets)"
@@ -67,6 +84,8 @@ def format_table(run: EvalRun) -> str:
         f"indexed {plural(run.documents, 'document')} into {plural(run.chunks, 'chunk')} "
         f"in {run.indexing_seconds:.1f}s",
     ]
+    if run.variant:
+        lines.append(f"documents {run.variant}")
     if run.skipped:
         lines.append(
             f"skipped {plural(len(run.skipped), 'document')} that could not be indexed "
@@ -76,9 +95,23 @@ def format_table(run: EvalRun) -> str:
     for section, label, getter, kind in _CLAPNQ_ROWS if run.kind == "clapnq" else _ROWS:
         cells = "".join(f"{_cell(getter(groups[name]), kind):>14}" for name in GROUPS)
         lines.append(f"{section:11}{label:30}{cells}")
+    lines += ["", *format_answer_types(run)]
     if run.kind == "clapnq":
         lines += ["", CLAPNQ_HIT_RULE]
     return "\n".join(lines)
+
+
+def format_answer_types(run: EvalRun) -> list[str]:
+    """Per kind of wanted answer: questions, answerable ones, and the shares of those whose quotes hold such an
+    answer (`assistant.answer_types`) and a gold answer (ClapNQ: a hit)."""
+    gold = "hit" if run.kind == "clapnq" else "quotes hold gold"
+    lines = [f"{'wanted answer':30}{'questions':>11}{'answerable':>11}{'quotes hold one':>17}{gold:>18}"]
+    for answer_type, group in by_answer_type(run.results).items():
+        lines.append(
+            f"{ANSWER_TYPE_LABELS[answer_type]:30}{group.questions:>11}{group.answerable:>11}"
+            f"{_cell(group.quote_has_answer_type, 'pct'):>17}{_cell(group.quote_has_gold, 'pct'):>18}"
+        )
+    return lines
 
 
 def to_json(run: EvalRun) -> dict[str, Any]:
@@ -99,10 +132,12 @@ def to_json(run: EvalRun) -> dict[str, Any]:
         "decline_threshold": run.decline_threshold,
         "config": run.config,
         "format": run.kind,
+        "variant": run.variant,
         "skipped_documents": [asdict(skipped) for skipped in run.skipped],
         "skipped_questions": sum(skipped.questions for skipped in run.skipped),
         **({"headline": clapnq_headline(summary)} if run.kind == "clapnq" else {}),
         "groups": groups,
+        "answer_types": {name: asdict(group) for name, group in by_answer_type(run.results).items()},
     }
 
 

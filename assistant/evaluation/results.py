@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from assistant.answer_types import ANSWER_TYPES, answer_type_of, holds_answer_type, question_words
 from assistant.evaluation import metrics
 from assistant.evaluation.questions import EvalKind, EvalQuestion
 
@@ -42,11 +43,24 @@ class QuestionResult:
     f1: float | None
     quote_has_gold: bool  # SQuAD: a quote holds a gold answer; ClapNQ: a quote matches a gold evidence sentence
     latency_s: float
+    answer_type: str = "other"  # the kind of answer the wording asks for (`assistant.answer_types`)
+    quote_has_answer_type: bool | None = None  # a quote holds one of that kind the question lacks; None: "other"
+    support: str = ""  # the answerer's own word on its support (e.g. "weak"), once answers carry one
 
     @property
     def hit(self) -> bool:
         """Right behaviour: an unanswerable question declined, or an answerable one answered with a gold quote."""
         return not self.answered if self.is_impossible else self.answered and self.quote_has_gold
+
+
+@dataclass
+class AnswerTypeMetrics:
+    """The questions wanting one kind of answer: how many, and how the answerable ones were answered."""
+
+    questions: int
+    answerable: int
+    quote_has_answer_type: float | None  # share of the answerable answered with a quote holding such an answer
+    quote_has_gold: float | None
 
 
 @dataclass
@@ -65,6 +79,7 @@ class GroupMetrics:
     citations_overlap_gold: float | None = None
     unanswerable_declined: float | None = None
     answerable_declined: float | None = None
+    weak_support: float | None = None  # share of the answered questions marked weak support
     latency_p50: float | None = None
     latency_p95: float | None = None
 
@@ -79,6 +94,7 @@ def score_question(
     latency_s: float,
     source_text: dict[str, str],
     kind: EvalKind = "squad",
+    support: str = "",
 ) -> QuestionResult:
     """Score one answer; citations are (n, document id, start, end, quote), checked against `source_text`.
 
@@ -101,6 +117,8 @@ def score_question(
     prediction = metrics.strip_markers(answer_text) if answered else ""
     quotes = [c.quote for c in checked]
     matches = metrics.quote_matches_evidence if kind == "clapnq" else metrics.quote_contains_gold
+    wanted = answer_type_of(question.question)
+    asked = question_words(question.question)
     return QuestionResult(
         id=question.id,
         question=question.question,
@@ -115,6 +133,11 @@ def score_question(
         f1=None if kind == "clapnq" else metrics.token_f1(prediction, golds),
         quote_has_gold=answered and matches(quotes, golds),
         latency_s=latency_s,
+        support=support,
+        answer_type=wanted,
+        quote_has_answer_type=(
+            None if wanted == "other" else answered and any(holds_answer_type(q, wanted, asked) for q in quotes)
+        ),
     )
 
 
@@ -147,9 +170,26 @@ def _group(results: list[QuestionResult]) -> GroupMetrics:
         citations_overlap_gold=metrics.share([c.overlaps_gold for c in gold_citations]),
         unanswerable_declined=metrics.share([not r.answered for r in unanswerable]),
         answerable_declined=metrics.share([not r.answered for r in answerable]),
+        weak_support=metrics.share([r.support == "weak" for r in answered]),
         latency_p50=metrics.percentile(latencies, 50),
         latency_p95=metrics.percentile(latencies, 95),
     )
+
+
+def by_answer_type(results: Sequence[QuestionResult]) -> dict[str, AnswerTypeMetrics]:
+    """Per kind of wanted answer (`ANSWER_TYPES` order), the questions and the shares of the answerable ones."""
+    grouped: dict[str, AnswerTypeMetrics] = {}
+    for answer_type in ANSWER_TYPES:
+        of_type = [r for r in results if r.answer_type == answer_type]
+        answerable = [r for r in of_type if not r.is_impossible]
+        typed = [bool(r.quote_has_answer_type) for r in answerable if r.quote_has_answer_type is not None]
+        grouped[answer_type] = AnswerTypeMetrics(
+            questions=len(of_type),
+            answerable=len(answerable),
+            quote_has_answer_type=metrics.share(typed),
+            quote_has_gold=metrics.share([r.quote_has_gold for r in answerable]),
+        )
+    return grouped
 
 
 def tradeoff(results: Sequence[QuestionResult]) -> list[metrics.TradeoffPoint]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from assistant.evaluation.joining import join_documents
 from assistant.evaluation.loading import load_eval_set
 from assistant.evaluation.questions import EvalKind, EvalQuestion, EvalSet, sample_questions
 from assistant.evaluation.results import QuestionResult, score_question
@@ -56,6 +57,7 @@ class EvalRun:
     results: list[QuestionResult]
     kind: EvalKind = "squad"
     skipped: list[SkippedDocument] = field(default_factory=list)
+    variant: str = ""  # how the set's documents were changed (`EvalSet.variant`); empty: as in the files
 
 
 def eval_settings(settings: Settings, index_path: str) -> Settings:
@@ -69,6 +71,7 @@ def run_eval(
     *,
     limit: int | None = None,
     seed: int = 0,
+    join_chars: int | None = None,
     embedder: Embedder | None = None,
     progress: EvalProgress | None = None,
     index_progress: Any = None,
@@ -76,11 +79,14 @@ def run_eval(
 ) -> EvalRun:
     """Evaluate the assistant on SQuAD or ClapNQ files; the index lives in a temporary folder removed afterwards.
 
-    A document that cannot be indexed is reported to `on_skip` and kept in `EvalRun.skipped`; its questions are
-    left out and the run goes on."""
+    `join_chars`: join the documents into documents of at least that many characters and ask each question within
+    its own (`joining.py`). A document that cannot be indexed is reported to `on_skip` and kept in
+    `EvalRun.skipped`; its questions are left out and the run goes on."""
     from assistant import Assistant, Settings
 
     data = load_eval_set(paths)
+    if join_chars is not None:
+        data = join_documents(data, join_chars)
     questions = sample_questions(data.questions, limit, seed)
     base = settings if settings is not None else Settings.from_env()
     with tempfile.TemporaryDirectory(prefix="assistant-eval-", ignore_cleanup_errors=True) as folder:
@@ -101,7 +107,7 @@ def run_eval(
             progress.started(len(questions))
         results = []
         for question in questions:
-            results.append(ask_one(assistant, question, texts, data.kind))
+            results.append(ask_one(assistant, question, texts, data.kind, within_document=data.ask_within_document))
             if progress is not None:
                 progress.question_done(results[-1])
         return EvalRun(
@@ -116,6 +122,7 @@ def run_eval(
             results=results,
             kind=data.kind,
             skipped=skipped,
+            variant=data.variant,
         )
 
 
@@ -131,18 +138,26 @@ def skipped_documents(data: EvalSet, report: IndexReport, questions: Sequence[Ev
 
 
 def ask_one(
-    assistant: Assistant, question: EvalQuestion, texts: dict[str, str], kind: EvalKind = "squad"
+    assistant: Assistant,
+    question: EvalQuestion,
+    texts: dict[str, str],
+    kind: EvalKind = "squad",
+    *,
+    within_document: bool = False,
 ) -> QuestionResult:
-    """Retrieve (for the ranking metrics), then ask (timed), then score against the file's text."""
-    passages = assistant.retrieve(question.question, k=RETRIEVE_K)
+    """Retrieve (for the ranking metrics), then ask (timed), then score against the file's text; both within the
+    question's own document alone when `within_document`."""
+    sources = [question.document_id] if within_document else None
+    passages = assistant.retrieve(question.question, k=RETRIEVE_K, sources=sources)
     started = time.perf_counter()
-    answer = assistant.ask(question.question)
+    answer = assistant.ask(question.question, sources=sources)
     latency = time.perf_counter() - started
     return score_question(
         question,
         answer_text=answer.text,
         answered=answer.answered,
         evidence=float(answer.evidence),
+        support=answer.support,
         citations=[(c.n, c.document_id, c.start, c.end, c.quote) for c in answer.citations],
         retrieved=[(p.document_id, p.start, p.end) for p in passages],
         latency_s=latency,
