@@ -142,10 +142,15 @@ def fit_listwise(
         q = np.where(labels > 0, exp / np.maximum(positive_total[group], 1e-300), 0.0)
         gradient = x.T @ (p - q) / count + l2 * weights
         weights -= 1.0 * gradient
+    # Platt scaling: a slope and a bias that make the ranking scores calibrated probabilities of answering (the
+    # softmax fixes the order, not the level), so that "within 0.2 of the best" means the same for every question
     scores = x @ weights
-    # a bias that makes the scores probabilities of answering, fitted on the ranked scores
-    bias = float(np.log(max(labels.mean(), 1e-6) / max(1 - labels.mean(), 1e-6)))
-    return LinearModel(names, mean, scale, weights, bias)
+    slope, bias = 1.0, 0.0
+    for _ in range(3000):
+        p = 1 / (1 + np.exp(-(slope * scores + bias)))
+        slope -= 0.5 * float(np.mean((p - labels) * scores))
+        bias -= 0.5 * float(np.mean(p - labels))
+    return LinearModel(names, mean, scale, weights * slope, bias)
 
 
 def fit_hidden(rows: np.ndarray, labels: np.ndarray, names: tuple[str, ...], hidden: int = 12) -> LinearModel:
