@@ -207,7 +207,7 @@ def timed_asks(assistant, questions: list, sources_of=lambda question: None) -> 
     }
 
 
-def measure(size: int, embedder, questions: list, warm: int = 5, within: bool = False) -> dict:
+def measure(size: int, embedder, questions: list, warm: int = 5, within: bool = False, support: bool = False) -> dict:
     """Open the collection, time the lexical index (rebuilt and loaded), then ask the questions; with `within`,
     ask them again within one chosen document: the article the question was written from (it holds the answer),
     then a generated document of 100 chunks drawn at random (it does not)."""
@@ -216,7 +216,8 @@ def measure(size: int, embedder, questions: list, warm: int = 5, within: bool = 
 
     folder = collection_folder(size)
     started = time.perf_counter()
-    assistant = Assistant(Settings(index_path=str(folder), collection=COLLECTION), embedder=embedder)
+    settings = Settings(index_path=str(folder), collection=COLLECTION, support_model=support)
+    assistant = Assistant(settings, embedder=embedder)
     store = assistant.store
     open_seconds = time.perf_counter() - started
     started = time.perf_counter()
@@ -253,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000,100000", help="collection sizes in chunks (comma-separated)")
     parser.add_argument("--questions", type=int, default=200, help="questions timed per size (default 200)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--support", action="store_true", help="answer with the support models on (assistant/support.py)"
+    )
     parser.add_argument("--rebuild", action="store_true", help="build the collections again")
     parser.add_argument("--json", action="store_true", help="print every figure as JSON")
     parser.add_argument(
@@ -276,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {"machine": common.machine(), "precision": embedder.precision, "sizes": []}
     for size in sizes:
         build = ensure_collection(size, embedder, args.rebuild)
-        figures = measure(size, embedder, asked, within=args.within)
+        figures = measure(size, embedder, asked, within=args.within, support=args.support)
         figures["build"] = build
         result["sizes"].append(figures)
         print(

@@ -222,6 +222,8 @@ def test_markup_in_a_document_is_shown_as_text_and_never_runs(page, server, tmp_
 def _choose_within(page, name: str, then_asking: str) -> None:
     """Pick `name` in the sidebar's "Ask within" list, as a person does: click the list, type, press Enter; then
     wait for the question box to say `then_asking` (the app has run with the choice)."""
+    # Chosen while the app still runs (the upload's rerun, under load), the choice could be lost: wait until idle.
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=WAIT_MS)
     within = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Ask within")
     within.locator("input").click()
     page.keyboard.type(name)
