@@ -181,3 +181,10 @@ def test_bad_images_get_a_reason_and_the_rest_is_indexed(tmp_path, make_assistan
     assert by_name["wide.png"].reason == "the image is 12,000 x 8,000 pixels, over the limit of 60,000,000 pixels"
     assert by_name["corrupt.jpg"].reason.startswith("not a readable image")
     assert by_name["truncated.png"].reason.startswith("could not read the image")
+
+
+def test_a_pipe_inside_a_pdf_table_cell_is_escaped_and_every_row_is_one_line(tmp_path):
+    rows = [["Part", "Note"], ["Valve | brass", "in stock"], ["", ""], ["Seal", "two weeks"]]
+    (tmp_path / "parts.pdf").write_bytes(table_pdf("Parts.", rows, "End."))
+    text = load_document(tmp_path / "parts.pdf").text
+    assert "Part | Note\nValve \\| brass | in stock\nSeal | two weeks" in text  # the empty row is left out
