@@ -138,10 +138,41 @@ def _wait_ready(page) -> None:
     page.wait_for_selector('[data-testid="stChatInput"] textarea:not([disabled])', timeout=WAIT_MS)
 
 
+def _wait_idle(page) -> None:
+    """Wait until the app has finished running: input given during a rerun, under load, was lost once in CI."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=WAIT_MS)
+
+
 def _ask(page, question: str) -> None:
+    """Type the question and send it, then wait until it shows in the conversation as the newest message."""
+    _wait_idle(page)
+    messages = page.locator('[data-testid="stChatMessage"]')
+    before = messages.count()
     box = page.locator('[data-testid="stChatInput"] textarea')
     box.fill(question)
+    page.wait_for_function("([box, text]) => box.value === text", arg=[box.element_handle(), question])
     box.press("Enter")
+    try:
+        page.wait_for_function(
+            "([before, text]) => { const shown = document.querySelectorAll('[data-testid=\"stChatMessage\"]');"
+            " return shown.length > before && [...shown].some((m) => m.innerText.includes(text)); }",
+            arg=[before, question],
+            timeout=WAIT_MS,
+        )
+    except Exception as error:
+        raise AssertionError(f"the question was not sent; the page shows:\n{_chat_text(page)}") from error
+
+
+def _chat_text(page) -> str:
+    return "\n---\n".join(page.locator('[data-testid="stChatMessage"]').all_inner_texts())
+
+
+def _wait_for_text(page, text: str) -> None:
+    """Wait for `text` on the page; when it never shows, fail with what the conversation says instead."""
+    try:
+        page.get_by_text(text).wait_for(timeout=WAIT_MS)
+    except Exception as error:
+        raise AssertionError(f"{text!r} did not show; the conversation reads:\n{_chat_text(page)}") from error
 
 
 def _no_payload_ran(page) -> None:
@@ -222,8 +253,7 @@ def test_markup_in_a_document_is_shown_as_text_and_never_runs(page, server, tmp_
 def _choose_within(page, name: str, then_asking: str) -> None:
     """Pick `name` in the sidebar's "Ask within" list, as a person does: click the list, type, press Enter; then
     wait for the question box to say `then_asking` (the app has run with the choice)."""
-    # Chosen while the app still runs (the upload's rerun, under load), the choice could be lost: wait until idle.
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=WAIT_MS)
+    _wait_idle(page)
     within = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Ask within")
     within.locator("input").click()
     page.keyboard.type(name)
@@ -244,7 +274,7 @@ def test_ask_within_a_chosen_document(page, tmp_path, shots):
 
     _choose_within(page, "nato-stoltenberg-prague.txt", "Ask within nato-stoltenberg-prague.txt")
     _ask(page, "When does the ferry to Vela leave?")
-    page.get_by_text("Asked within: nato-stoltenberg-prague.txt").wait_for(timeout=WAIT_MS)
+    _wait_for_text(page, "Asked within: nato-stoltenberg-prague.txt")
     answer = page.locator('[data-testid="stChatMessage"] .qa-text').last.inner_text()
     assert "do not contain an answer" in answer, "the ferry is only in the document not chosen"
     assert page.locator("mark.qa-quote").count() == 0
@@ -252,7 +282,7 @@ def test_ask_within_a_chosen_document(page, tmp_path, shots):
     both = "Ask within ferry-notes.txt, nato-stoltenberg-prague.txt"
     _choose_within(page, "ferry-notes.txt", both)  # the first choice is kept: now both documents
     _ask(page, "When does the ferry to Vela leave?")
-    page.get_by_text("Asked within: ferry-notes.txt, nato-stoltenberg-prague.txt").wait_for(timeout=WAIT_MS)
+    _wait_for_text(page, "Asked within: ferry-notes.txt, nato-stoltenberg-prague.txt")
     page.get_by_role("button", name="Open [1] in the document").wait_for(timeout=WAIT_MS)
     assert "seven in the morning" in page.locator("mark.qa-quote").last.inner_text()
     page.screenshot(path=str(shots / "ask-within.png"))
