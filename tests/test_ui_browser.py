@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+import warnings
 from pathlib import Path
 
 import pytest
@@ -252,16 +253,35 @@ def test_markup_in_a_document_is_shown_as_text_and_never_runs(page, server, tmp_
 
 def _choose_within(page, name: str, then_asking: str) -> None:
     """Pick `name` in the sidebar's "Ask within" list, as a person does: click the list, type, press Enter; then
-    wait for the question box to say `then_asking` (the app has run with the choice)."""
-    _wait_idle(page)
+    wait for the question box to say `then_asking` (the app has run with the choice).
+
+    Under a heavy load (CI with both test workers busy) a choice the browser showed as made was twice never run by
+    the app; as a person would, the test then takes the choice away and makes it again, once, with a warning that
+    says what the page showed."""
+    asking = page.locator(f'[data-testid="stChatInput"] textarea[placeholder="{then_asking}"]')
     within = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Ask within")
-    within.locator("input").click()
-    page.keyboard.type(name)
-    page.get_by_role("option", name=name).wait_for(timeout=10_000)
-    page.keyboard.press("Enter")
-    page.keyboard.press("Escape")
-    within.get_by_role("button", name=f"Remove {name}").wait_for(timeout=10_000)  # the chosen document's tag
-    page.locator(f'[data-testid="stChatInput"] textarea[placeholder="{then_asking}"]').wait_for(timeout=WAIT_MS)
+    tag = within.get_by_role("button", name=f"Remove {name}")
+    for attempt in (1, 2):
+        _wait_idle(page)
+        if tag.count():
+            tag.click()
+            _wait_idle(page)
+        within.locator("input").click()
+        page.keyboard.type(name)
+        page.get_by_role("option", name=name).wait_for(timeout=10_000)
+        page.keyboard.press("Enter")
+        page.keyboard.press("Escape")
+        tag.wait_for(timeout=10_000)  # the chosen document's tag
+        try:
+            asking.wait_for(timeout=WAIT_MS // 2)
+            return
+        except Exception as error:
+            sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+            placeholder = page.locator('[data-testid="stChatInput"] textarea').get_attribute("placeholder")
+            seen = f"the question box says {placeholder!r}; the sidebar reads:\n{sidebar}"
+            if attempt == 2:
+                raise AssertionError(f"choosing {name} never reached the app: {seen}") from error
+            warnings.warn(f"choosing {name} did not reach the app at first, chosen again: {seen}", stacklevel=2)
 
 
 def test_ask_within_a_chosen_document(page, tmp_path, shots):
