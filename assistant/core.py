@@ -8,9 +8,10 @@ answer whose every citation was checked against that snapshot.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.answerer import Answerer, declined
 from assistant.errors import AssistantError, NotFound
@@ -27,6 +28,14 @@ from index.embedding import Embedder, EmbedderSettings
 from index.indexer import Indexer, Progress
 from index.models import Document, IndexedDocument, IndexReport
 from index.store import ChunkStore
+
+if TYPE_CHECKING:
+    from assistant.langchain_chain import AnswerChain
+    from assistant.langchain_retriever import HybridRetriever
+
+# Given the retrieval query and the function that gathers the evidence for it, returns that evidence (the LangChain
+# chain reports the retrieval to its callbacks this way).
+AroundRetrieval = Callable[[str, Callable[[], Evidence]], Evidence]
 
 
 def choose_answerer(settings: Settings, embedder: Embedder, chat_model: Any = None) -> Answerer:
@@ -228,15 +237,18 @@ class Assistant:
         top_k: int | None = None,
         *,
         sources: Sequence[str] | None = None,
+        around_retrieval: AroundRetrieval | None = None,
     ) -> Iterator[str | Answer]:
-        """Yield pieces of the answer text as they are produced, then the verified Answer."""
+        """Yield pieces of the answer text as they are produced, then the verified Answer. `around_retrieval`:
+        called to gather the evidence (see AroundRetrieval)."""
         question = question.strip()
         if not question:
             raise ValueError("the question is empty")
         snapshot = self._searchable_snapshot()
         within = _selection(sources, snapshot)  # before the answerer runs: an unknown source fails at once
         query = self.answerer.standalone_query(question, history)
-        evidence = self._gather(question, query, top_k, snapshot, within)
+        gather = partial(self._gather, question, query, top_k, snapshot, within)
+        evidence = gather() if around_retrieval is None else around_retrieval(query, gather)
         if evidence.score < self.decline_threshold:
             answer = declined(evidence, self.mode)
             yield answer.text
@@ -247,6 +259,20 @@ class Assistant:
             if isinstance(item, Answer) and item.answered and weak:
                 item.support = WEAK
             yield item
+
+    # --- LangChain (the modules load only when these are called) --------------------------------------
+
+    def as_retriever(self, k: int = 5, sources: Sequence[str] | None = None) -> HybridRetriever:
+        """The hybrid retrieval as a LangChain retriever of the k best passages (assistant/langchain_retriever.py)."""
+        from assistant.langchain_retriever import HybridRetriever
+
+        return HybridRetriever(assistant=self, k=k, sources=sources)
+
+    def as_chain(self, *, top_k: int | None = None, sources: Sequence[str] | None = None) -> AnswerChain:
+        """The verified answer as a LangChain Runnable (assistant/langchain_chain.py)."""
+        from assistant.langchain_chain import AnswerChain
+
+        return AnswerChain(assistant=self, top_k=top_k, sources=sources)
 
 
 def _selection(sources: Sequence[str] | None, snapshot: IndexSnapshot) -> Selection | None:

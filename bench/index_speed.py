@@ -259,7 +259,8 @@ def embedding_levers(texts: list[str], repeats: int) -> list[dict]:
 
 def chroma_levers(vectors: np.ndarray, texts: list[str], total: int = 5000) -> list[dict]:
     """Chroma upsert throughput by batch size, on `total` chunks (real texts and vectors, repeated), with the text
-    in the metadata (as the store keeps it) and, at 1,000 per call, as the Chroma document (full-text indexed)."""
+    as the Chroma document (as the store keeps it, full-text indexed) and, at 1,000 per call, as a metadata value
+    (as index formats 3 and before kept it)."""
     import chromadb
     from chromadb.config import Settings
 
@@ -267,7 +268,7 @@ def chroma_levers(vectors: np.ndarray, texts: list[str], total: int = 5000) -> l
     repeat = -(-total // len(texts))
     all_texts = (texts * repeat)[:total]
     all_vectors = np.concatenate([vectors] * repeat)[:total]
-    layouts = [(size, "metadata") for size in (100, 500, 1000, 2500, 5000)] + [(1000, "document")]
+    layouts = [(size, "document") for size in (100, 500, 1000, 2500, 5000)] + [(1000, "metadata")]
     for size, text_in in layouts:
         with tempfile.TemporaryDirectory(prefix="bench-chroma-", ignore_cleanup_errors=True) as folder:
             client = chromadb.PersistentClient(path=folder, settings=Settings(anonymized_telemetry=False))

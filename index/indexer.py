@@ -132,11 +132,12 @@ class Indexer:
         started = time.perf_counter()
         report = IndexReport()
         self.store.repair()
+        relaid = self.store.upgrade()
         state = self.store.state()
         # The model is named before anything is embedded, so a mismatch stops the run at once (the dimension is
         # checked when the first vectors are written).
         check_profile(state, IndexProfile(self.embedder.model_id, 0), self.store.settings.location)
-        stale = StaleDocuments(state, self.chunking.label, self.store.damage.reported())
+        stale = StaleDocuments(state, self.chunking.label, self.store.damage.reported(), relaid=relaid)
         progress.started(len(items))
         batch: list[_Pending] = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-writer") as writer:

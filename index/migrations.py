@@ -5,6 +5,10 @@ recorded). A change of format names the file types whose text it changes. A docu
 concerns its file type is *outdated*: questions leave it out and say so, and the next `assistant index` that
 reaches its file indexes it again, even though the file has not changed. A format change adds an entry to CHANGES
 and raises CURRENT; that is the whole mechanism.
+
+A change made *in place* changes how records are laid out, not what they hold: documents written before it stay in
+answers (the store reads both layouts), and the next indexing run rewrites their records itself, with no file read
+and nothing embedded again (index/relayout.py), then records the current format for them.
 """
 
 from __future__ import annotations
@@ -16,16 +20,18 @@ from index.models import IndexedDocument
 
 @dataclass(frozen=True)
 class FormatChange:
-    """What changed, and the file types whose text it changes (none named: every document)."""
+    """What changed, and the file types whose text it changes (none named: every document); `in_place`: the store
+    brings the records to the new format itself (the text does not change)."""
 
     description: str
     file_types: frozenset[str] = frozenset()
+    in_place: bool = False
 
     def concerns(self, document: IndexedDocument) -> bool:
         return not self.file_types or document.file_type in self.file_types
 
 
-CURRENT = 3
+CURRENT = 4
 CHANGES = {
     2: FormatChange(
         "a plain-text file's text is kept exactly as decoded (it used to be normalised, so citations' offsets did "
@@ -37,16 +43,26 @@ CHANGES = {
         "row, cells joined by ' | '",
         frozenset({"pdf", "docx", "html"}),
     ),
+    4: FormatChange(
+        "a chunk's text is the Chroma document (it was a metadata value), so other Chroma clients read it",
+        in_place=True,
+    ),
 }
 
 
 def _changes_since(document: IndexedDocument) -> list[FormatChange]:
     later = (CHANGES[version] for version in range(document.index_format + 1, CURRENT + 1))
-    return [change for change in later if change.concerns(document)]
+    return [change for change in later if change.concerns(document) and not change.in_place]
 
 
 def is_outdated(document: IndexedDocument) -> bool:
     return bool(_changes_since(document))
+
+
+def moves_in_place(document: IndexedDocument) -> bool:
+    """Written in an earlier format, but only changes made in place separate it from the current one. (An outdated
+    document is written again from its file, in the current format, instead.)"""
+    return document.index_format < CURRENT and not is_outdated(document)
 
 
 def why_outdated(document: IndexedDocument) -> str:

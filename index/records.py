@@ -1,10 +1,11 @@
 """How documents, chunks and journal entries are laid out as Chroma records, and read back.
 
 Record ids are versioned per document content (`<chunk id>@<first 16 hex of the document's sha256>`), so writing a
-new version never touches the records of the visible one. A chunk's text is a metadata value (`text`), not the
-Chroma document: Chroma builds a full-text (trigram) index of documents that the assistant never uses (its lexical
-search is its own BM25), which cost half of every chunk write and a third of the folder (docs/benchmarks.md).
-Indexes written before kept the text as the Chroma document; it is still read where the metadata has none.
+new version never touches the records of the visible one. A chunk's text is the Chroma document and its offsets,
+source and document id are metadata: the usual layout, which other Chroma clients (langchain_chroma.Chroma) read.
+It costs a full-text (trigram) index that local Chroma builds of every document and the assistant never uses
+(docs/benchmarks.md). Index formats 3 and before kept the text as a metadata value (`text`); such records are
+still read, and the next indexing run moves their texts in place (index/relayout.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from index import journal
 from index.models import Chunk, Document, IndexedDocument, PageSpan
 
-TEXT_KEY = "text"
+TEXT_KEY = "text"  # where index formats 3 and before kept a chunk's text
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,6 @@ def gaps(text: str, chunks: Sequence[Chunk]) -> list[tuple[str, str]]:
 
 def chunk_metadata(document: Document, chunk: Chunk, gap_before: str, gap_after: str) -> dict[str, Any]:
     metadata: dict[str, Any] = {
-        TEXT_KEY: chunk.text,
         "chunk_id": chunk.id,
         "document_id": document.id,
         "source": document.source,
@@ -96,6 +96,15 @@ def manifest_metadata(document: Document, chunks: int, model: str, chunking: str
     }
 
 
+def manifest_records(writes: Sequence[DocumentWrite], model: str, chunking: str, index_format: int) -> dict[str, Any]:
+    """Upsert arguments for the manifest entries of `writes` (each with a placeholder vector)."""
+    return {
+        "ids": [w.document.id for w in writes],
+        "embeddings": [[1.0] for _ in writes],
+        "metadatas": [manifest_metadata(w.document, len(w.chunks), model, chunking, index_format) for w in writes],
+    }
+
+
 def versioned_record_id(chunk: Chunk, sha256: str) -> str:
     """Each version of a document has its own records, so writing one never touches another's."""
     return f"{chunk.id}@{sha256[:16]}"
@@ -117,19 +126,31 @@ def journal_records(entries: Sequence[journal.Entry], heartbeat: float | None = 
 
 def chunk_records(writes: Sequence[DocumentWrite], batch: int) -> Iterator[dict[str, Any]]:
     """Upsert arguments for every chunk of `writes`, at most `batch` chunks per call, across documents."""
-    record: dict[str, list[Any]] = {"ids": [], "embeddings": [], "metadatas": []}
+    record: dict[str, list[Any]] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
     for write in writes:
         document = write.document
         around = gaps(document.text, write.chunks)
         for i, chunk in enumerate(write.chunks):
             record["ids"].append(versioned_record_id(chunk, document.sha256))
             record["embeddings"].append(write.vectors[i].tolist())
+            record["documents"].append(chunk.text)
             record["metadatas"].append(chunk_metadata(document, chunk, *around[i]))
             if len(record["ids"]) == batch:
                 yield record
-                record = {"ids": [], "embeddings": [], "metadatas": []}
+                record = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
     if record["ids"]:
         yield record
+
+
+def other_versions(keep: dict[str, set[str]]) -> list[dict[str, Any]]:
+    """A `where` clause for each document: its chunk records of versions other than `keep[document_id]` (all of
+    them when it names none)."""
+    clauses: list[dict[str, Any]] = []
+    for document_id, versions in sorted(keep.items()):
+        named = sorted(versions - {""})
+        clause: dict[str, Any] = {"document_id": document_id}
+        clauses.append({"$and": [clause, {"sha256": {"$nin": named}}]} if named else clause)
+    return clauses
 
 
 def rebuild_text(chunks: Iterable[tuple[int, int, str, str, str]]) -> str:
@@ -149,12 +170,25 @@ def describe_writes(writes: Sequence[DocumentWrite]) -> str:
     return f"writing {first}" if len(writes) == 1 else f"writing {first} and {len(writes) - 1} more documents"
 
 
+def describe_removal(document_ids: Sequence[str]) -> str:
+    more = f" and {len(document_ids) - 1} more" if document_ids[1:] else ""
+    return f"removing document {document_ids[0]}{more}"
+
+
 def text_and_metadata(document: str | None, metadata: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
-    """A record's text and its other metadata: the text is a metadata value (older indexes kept it as the
-    Chroma document, which is read where the metadata has none)."""
+    """A record's text and its other metadata: the text is the Chroma document, or, in a record of index format 3
+    and before, a metadata value."""
     metadata = dict(metadata or {})
     text = metadata.pop(TEXT_KEY, None)
     return (document or "") if text is None else str(text), metadata
+
+
+def relaid(metadata: dict[str, Any] | None) -> tuple[str, dict[str, Any]] | None:
+    """For a chunk record of index format 3 and before (its text a metadata value): the Chroma document and the
+    metadata update that lay it out as chunk_records does now; None for a record laid out so already."""
+    if not metadata or TEXT_KEY not in metadata:
+        return None
+    return str(metadata[TEXT_KEY]), {TEXT_KEY: None}  # an update's None deletes the key
 
 
 def stored_chunk(record_id: str, document: str | None, metadata: dict[str, Any]) -> StoredChunk:

@@ -1,7 +1,8 @@
 """Documents an indexing run must write again although their file has not changed: those written in an earlier
 index format and those reported damaged (both are left out of answers until then). The run says what it did about
-them, and about documents chunked with other settings than its own (they stay as they are: their vectors come from
-the same model and their offsets hold)."""
+them, about documents the store brought to the current format in place (index/relayout.py), and about documents
+chunked with other settings than its own (they stay as they are: their vectors come from the same model and their
+offsets hold)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class StaleDocuments:
     state: IndexState
     chunking: str
     damaged: dict[str, tuple[str, str]]  # reported: id -> (sha256 of the damaged version, why)
+    relaid: int = 0  # documents whose records this run brought to the current format in place (index/relayout.py)
     renewing: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (source, reason): being written again
     renewed: dict[str, str] = field(default_factory=dict)  # id -> reason, for documents this run wrote again
     written: set[str] = field(default_factory=set)  # sources this run wrote
@@ -44,6 +46,11 @@ class StaleDocuments:
         that keep another chunking."""
         counts = Counter(self.renewed.values())
         notes = []
+        if self.relaid:
+            notes.append(
+                f"{self.relaid} documents written by an earlier version of the index were brought to index format "
+                f"{CURRENT} in place (chunk texts are now Chroma documents; nothing was embedded again)"
+            )
         if counts[OUTDATED]:
             notes.append(
                 f"{counts[OUTDATED]} documents written by an earlier version of the index were indexed again "

@@ -32,22 +32,25 @@ from index.chroma_client import (
 from index.damage import damage_reports
 from index.errors import StoreError
 from index.identity import sha256_text
-from index.migrations import CURRENT
+from index.migrations import CURRENT, moves_in_place
 from index.models import IndexedDocument, IndexProfile, IndexState
 from index.profile import check_profile, profile_metadata, recorded_profile
 from index.records import (
     DocumentWrite,
     StoredChunk,
     chunk_records,
+    describe_removal,
     describe_writes,
     indexed_document,
     journal_records,
-    manifest_metadata,
+    manifest_records,
+    other_versions,
     rebuild_text,
     stored_chunk,
     text_and_metadata,
     versioned_record_id,
 )
+from index.relayout import move_in_place
 
 _PAGE_SIZE = 2000
 _DELETE_CLAUSES = 500  # documents per delete call: keeps the SQL Chroma builds small
@@ -255,16 +258,22 @@ class ChunkStore:
                 beat = time.monotonic()
                 renewed = journal_records(entries, heartbeat=time.time())
                 self._write_op(collection_call(self._journal_name, "upsert", **renewed), what)
-        manifest = {
-            "ids": [w.document.id for w in writes],
-            "embeddings": [[1.0] for _ in writes],
-            "metadatas": [manifest_metadata(w.document, len(w.chunks), model, chunking, CURRENT) for w in writes],
-        }
+        manifest = manifest_records(writes, model, chunking, CURRENT)
         self._write_op(lambda c: c(self._manifest_name).upsert(**manifest), what)  # the commit
         self._new_generation(what, metadata)
         own = {entry.id for entry in entries}
         self._delete_other_versions({w.document.id: {w.document.sha256} for w in writes}, exclude=own, what=what)
         self._write_op(lambda c: c(self._journal_name).delete(ids=sorted(own)), what)
+
+    def upgrade(self) -> int:
+        """Lay out anew the records of documents written in an earlier format where the change is made in place
+        (index/relayout.py: nothing embedded again, no file read); returns how many documents."""
+        with self.writing():
+            documents = [doc for doc in self.state().documents.values() if moves_in_place(doc)]
+            if documents:
+                move_in_place(self._conn, self._chunks_name, self._manifest_name, documents)
+                self._new_generation("moving chunk texts", self._collection_metadata())  # the manifest changed
+            return len(documents)
 
     def remove_document(self, document_id: str) -> None:
         """Take a document out: first from the manifest (invisible at once), then its chunks."""
@@ -274,9 +283,7 @@ class ChunkStore:
         """Take documents out with one Chroma call of each kind."""
         if not document_ids:
             return
-        what = f"removing document {document_ids[0]}" + (
-            f" and {len(document_ids) - 1} more" if document_ids[1:] else ""
-        )
+        what = describe_removal(document_ids)
         with self.writing():
             entries = [journal.begin(document_id, "") for document_id in document_ids]
             try:
@@ -368,13 +375,7 @@ class ChunkStore:
         for entry in self.pending_writes():
             if entry.document_id in keep and entry.id not in exclude and journal.is_live(entry, sole_writer=sole):
                 keep[entry.document_id].add(entry.sha256)
-        clauses: list[dict[str, Any]] = []
-        for document_id, versions in sorted(keep.items()):
-            versions.discard("")
-            clause: dict[str, Any] = {"document_id": document_id}
-            if versions:
-                clause = {"$and": [clause, {"sha256": {"$nin": sorted(versions)}}]}
-            clauses.append(clause)
+        clauses = other_versions(keep)
         for first in range(0, len(clauses), _DELETE_CLAUSES):
             part = clauses[first : first + _DELETE_CLAUSES]
             where = part[0] if len(part) == 1 else {"$or": part}

@@ -139,3 +139,25 @@ CHROMA_CLIENT_CALLS = ("get_collection", "get_or_create_collection", "create_col
 def chroma_writes(calls: Counter[str]) -> int:
     """How many of the counted calls wrote to a collection."""
     return sum(calls[f"Collection.{name}"] for name in CHROMA_WRITES)
+
+
+def write_earlier_layout(folder: Path, collection: str = "documents") -> None:
+    """Rewrite an index folder (no client of this process may hold it open) as index format 3 laid it out: each
+    chunk's text a metadata value and no Chroma document; each document of format 3."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    client = chromadb.PersistentClient(path=str(folder.resolve()), settings=ChromaSettings(anonymized_telemetry=False))
+    chunks = client.get_collection(collection)
+    records = chunks.get(include=["documents", "metadatas", "embeddings"])
+    chunks.delete(ids=records["ids"])  # a document cannot be unset: the records are written again without one
+    chunks.add(
+        ids=records["ids"],
+        embeddings=records["embeddings"],
+        metadatas=[{**m, "text": d} for m, d in zip(records["metadatas"], records["documents"], strict=True)],
+    )
+    manifest = client.get_collection(f"{collection}-manifest")
+    ids = manifest.get()["ids"]
+    manifest.update(ids=ids, metadatas=[{"index_format": 3} for _ in ids])
+    chunks.modify(metadata={**(chunks.metadata or {}), "generation": 12345})  # the manifest changed
+    client.close()

@@ -11,6 +11,10 @@ Hooks, read from the environment (all optional):
     RELIABILITY_COUNT_FILE=PATH       at exit, write how many write calls were made
     RELIABILITY_RSS_FILE=PATH         at exit, write the peak resident memory in KiB
     RELIABILITY_VANISH=NAME           delete the file called NAME just before it is loaded
+    RELIABILITY_RELAYOUT_BATCH=N      move chunk texts of an earlier index format N records per write (more writes)
+
+The writes counted are the calls of Collection's write methods, and the record updates of index/relayout.py (which
+go to Chroma's client below Collection).
 """
 
 from __future__ import annotations
@@ -34,12 +38,12 @@ _writes_lock = threading.Lock()
 def _count_writes(kill_after: int, pauses: set[int]) -> None:
     from chromadb.api.models.Collection import Collection
 
-    for name in WRITE_METHODS:
-        original = getattr(Collection, name)
+    import index.relayout
 
-        def wrapper(self, *args, _original=original, **kwargs):
+    def counted(original):
+        def wrapper(*args, **kwargs):
             global _writes
-            result = _original(self, *args, **kwargs)
+            result = original(*args, **kwargs)
             with _writes_lock:
                 _writes += 1
                 if kill_after and _writes >= kill_after:
@@ -49,7 +53,11 @@ def _count_writes(kill_after: int, pauses: set[int]) -> None:
                     sys.stdin.readline()
             return result
 
-        setattr(Collection, name, wrapper)
+        return wrapper
+
+    for name in WRITE_METHODS:
+        setattr(Collection, name, counted(getattr(Collection, name)))
+    index.relayout.update_records = counted(index.relayout.update_records)
 
 
 def _vanish(name: str) -> None:
@@ -93,6 +101,10 @@ def main(argv: list[str]) -> int:
     kill_after = int(environ.get("RELIABILITY_KILL_AFTER_WRITES") or 0)
     pauses = {int(n) for n in (environ.get("RELIABILITY_PAUSE_AT_WRITES") or "").split(",") if n}
     _count_writes(kill_after, pauses)
+    if environ.get("RELIABILITY_RELAYOUT_BATCH"):
+        import index.relayout
+
+        index.relayout.BATCH_CHUNKS = int(environ["RELIABILITY_RELAYOUT_BATCH"])
     if environ.get("RELIABILITY_VANISH"):
         _vanish(environ["RELIABILITY_VANISH"])
     atexit.register(_report, environ.get("RELIABILITY_COUNT_FILE", ""), environ.get("RELIABILITY_RSS_FILE", ""))

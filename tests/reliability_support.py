@@ -108,10 +108,10 @@ def run_cli(*arguments: str, cwd: Path, timeout: float = 120, **hooks: str) -> s
     )
 
 
-def count_writes(*arguments: str, cwd: Path) -> int:
-    """How many Chroma write calls a clean run of the command makes."""
+def count_writes(*arguments: str, cwd: Path, **hooks: str) -> int:
+    """How many Chroma write calls a clean run of the command makes (with these hooks)."""
     counter = cwd / "writes.count"
-    result = run_cli(*arguments, cwd=cwd, RELIABILITY_COUNT_FILE=str(counter))
+    result = run_cli(*arguments, cwd=cwd, RELIABILITY_COUNT_FILE=str(counter), **hooks)
     assert result.returncode == 0, result.stderr
     return int(counter.read_text())
 

@@ -27,12 +27,13 @@ def _damage(index: Path) -> None:
     """By hand, in Chroma: one chunk of the lighthouse altered (its text says 1875); the ferry's chunk deleted."""
     client = chromadb.PersistentClient(path=str(index.resolve()), settings=ChromaSettings(anonymized_telemetry=False))
     chunks = client.get_collection("documents")
-    records = chunks.get(include=["metadatas", "embeddings"])
-    for record_id, metadata, embedding in zip(records["ids"], records["metadatas"], records["embeddings"], strict=True):
+    records = chunks.get(include=["documents", "metadatas", "embeddings"])
+    rows = zip(records["ids"], records["documents"], records["metadatas"], records["embeddings"], strict=True)
+    for record_id, text, metadata, embedding in rows:
         name = Path(metadata["source"]).name
         if name == "lighthouse.txt":
-            altered = {**metadata, "text": metadata["text"].replace("1874", "1875")}
-            chunks.upsert(ids=[record_id], metadatas=[altered], embeddings=[embedding])
+            altered = text.replace("1874", "1875")
+            chunks.upsert(ids=[record_id], documents=[altered], metadatas=[metadata], embeddings=[embedding])
         elif name == "ferry.txt":
             chunks.delete(ids=[record_id])
     client.close()

@@ -149,3 +149,18 @@ def test_a_format_change_outdates_only_the_file_types_it_changes():
     assert not is_outdated(written_in(2, "text")) and not is_outdated(written_in(2, "image"))
     assert is_outdated(written_in(1, "text")) and "plain-text" in why_outdated(written_in(1, "text"))
     assert not is_outdated(written_in(CURRENT, "pdf"))
+
+
+def test_a_change_made_in_place_outdates_nothing_and_moves_only_documents_nothing_else_outdates():
+    from index.migrations import CHANGES, is_outdated, moves_in_place, why_outdated
+    from index.models import IndexedDocument
+
+    def written_in(version: int, file_type: str) -> IndexedDocument:
+        return IndexedDocument("d", "/f", "f", "0", 1, 1, "", file_type=file_type, index_format=version)
+
+    assert CHANGES[4].in_place and not CHANGES[4].file_types  # texts as Chroma documents: every file type
+    assert not is_outdated(written_in(3, "pdf")) and moves_in_place(written_in(3, "pdf"))
+    assert moves_in_place(written_in(2, "text")) and "Chroma document" not in why_outdated(written_in(2, "text"))
+    # Written again from its file (in the current format) instead:
+    assert is_outdated(written_in(2, "pdf")) and not moves_in_place(written_in(2, "pdf"))
+    assert not moves_in_place(written_in(CURRENT, "docx"))

@@ -104,35 +104,25 @@ def test_a_changed_file_has_its_old_chunks_replaced(tmp_path, make_assistant, fa
     assert len(stored) == notes.chunks
 
 
-def test_chunk_texts_live_in_metadata_and_the_earlier_layout_still_reads(tmp_path, make_assistant, fake_embedder):
+def test_chunk_texts_are_chroma_documents(tmp_path, make_assistant, fake_embedder):
+    """The usual layout, which other Chroma clients read (tests/test_chroma_layout.py reads it with LangChain and
+    reads and moves the earlier one, texts as metadata values)."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     assistant = make_assistant(fake_embedder)
     assistant.index_paths([write_corpus(tmp_path / "docs")])
-    before = {stored.chunk.id: stored for stored in all_chunks(assistant.store)}
+    before = {stored.chunk.id: stored.chunk.text for stored in all_chunks(assistant.store)}
     close_connections()  # the assistant lets go of the folder; a plain Chroma client opens it
     folder = str(Path(assistant.settings.index_path).resolve())
     client = chromadb.PersistentClient(path=folder, settings=ChromaSettings(anonymized_telemetry=False))
-    chunks = client.get_collection("documents")
-    records = chunks.get(include=["documents", "metadatas", "embeddings"])
-    assert records["ids"] and all(document is None for document in records["documents"])
-    assert {metadata["text"] for metadata in records["metadatas"]} == {s.chunk.text for s in before.values()}
-
-    # The layout of earlier versions: the chunk text as the Chroma document, no text in the metadata.
-    earlier = {
-        "ids": records["ids"],
-        "embeddings": records["embeddings"],
-        "documents": [metadata["text"] for metadata in records["metadatas"]],
-        "metadatas": [{k: v for k, v in metadata.items() if k != "text"} for metadata in records["metadatas"]],
-    }
-    chunks.delete(ids=records["ids"])
-    chunks.add(**earlier)
+    records = client.get_collection("documents").get(include=["documents", "metadatas"])
     client.close()
-    reopened = make_assistant(fake_embedder)
-    assert {stored.chunk.id: stored for stored in all_chunks(reopened.store)} == before
-    assert_exact(reopened)
-    assert reopened.ask("When does the archive open?").citations
+    assert records["ids"] and all("text" not in metadata for metadata in records["metadatas"])
+    texts = {
+        metadata["chunk_id"]: text for text, metadata in zip(records["documents"], records["metadatas"], strict=True)
+    }
+    assert texts == before
 
 
 def test_prune_and_remove(tmp_path, make_assistant, fake_embedder):

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import write_earlier_layout
 from reliability_support import (
     assert_answers_verbatim,
     assert_consistent,
@@ -77,6 +78,29 @@ def update_run(tmp_path_factory):
     return work, corpus, base, writes, expected, allowed
 
 
+@pytest.fixture(scope="module")
+def relayout_run(tmp_path_factory):
+    """An index of the corpus rewritten as index format 3 laid it out (texts as metadata values); the records of a
+    clean run over it (which moves the texts in place, 4 records per write), its write count; the records of the
+    index before the rewrite, which that run must give back."""
+    work = tmp_path_factory.mktemp("crash-relayout")
+    corpus = work / "corpus"
+    write_corpus(corpus, FILES)
+    base = work / "base"
+    assert run_cli("--index", str(base), "index", str(corpus), cwd=work).returncode == 0
+    written = normalized(ChunkStore(store_settings(base)))
+    close_connections()
+    write_earlier_layout(base)
+    reference = work / "reference"
+    shutil.copytree(base, reference)
+    writes = count_writes("--index", str(reference), "index", str(corpus), cwd=work, RELIABILITY_RELAYOUT_BATCH="4")
+    expected = normalized(ChunkStore(store_settings(reference)))
+    assert_same_records(expected, written)
+    figure("relayout run: chunks / writes", f"{len(expected['chunks'])} / {writes}")
+    close_connections()
+    return work, corpus, base, writes, expected
+
+
 def _check_after_kill(index: Path, allowed: dict[str, set[str]] | None) -> int:
     store = ChunkStore(store_settings(index))
     visible = assert_consistent(store, allowed)
@@ -130,6 +154,30 @@ def test_an_update_run_killed_after_a_write_is_finished_by_the_next_run(update_r
     assert _check_after_kill(index, allowed) >= FILES - 1
     _resume_in_process(index, corpus, prune=True)
     _assert_clean(index, expected)
+
+
+@pytest.mark.parametrize("point", ["first", "half", "last-1"])
+def test_a_run_killed_while_moving_texts_in_place_is_finished_by_the_next_run(relayout_run, tmp_path, point):
+    """Killed after a batch of records moved, or after the manifest records the new format (before the new
+    generation): every document stays visible and complete, and the next run ends with the records of a clean one."""
+    work, corpus, base, writes, expected = relayout_run
+    after = {"first": 1, "half": writes // 2, "last-1": writes - 1}[point]
+    index = tmp_path / "index"
+    shutil.copytree(base, index)
+    killed = run_cli(
+        "--index",
+        str(index),
+        "index",
+        str(corpus),
+        cwd=work,
+        RELIABILITY_KILL_AFTER_WRITES=str(after),
+        RELIABILITY_RELAYOUT_BATCH="4",
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert _check_after_kill(index, None) == FILES
+    _resume_in_process(index, corpus, prune=False)
+    _assert_clean(index, expected)
+    assert {document.index_format for document in ChunkStore(store_settings(index)).documents().values()} == {4}
 
 
 def test_repeated_kills_then_the_same_command_completes(update_run, tmp_path):
