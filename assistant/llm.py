@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,17 @@ from assistant import prompts
 from assistant.answerer import answered, declined
 from assistant.errors import ChatModelError
 from assistant.evidence import Evidence
+from assistant.extractive import ExtractiveAnswerer
 from assistant.followup import expand_with_history
 from assistant.models import Answer, AnswerMode, Passage, Turn
 from assistant.verify import verify_answer
 from index.embedding import Embedder
+
+# Evidence this strong (the extractive answerer's score, docs/quality.md) overrules a model that says the documents
+# do not answer: its answer is replaced by the extractive one, with MODEL_DECLINED.
+FALLBACK_ABOVE = 0.6
+NOTHING_VERIFIED = "The chat model's answer could not be verified against the documents; this is the extractive answer."
+MODEL_DECLINED = "The chat model found no answer, but the documents hold a close match; this is the extractive answer."
 
 
 def fenced_passages(passages: list[Passage], fence: str) -> str:
@@ -54,9 +62,13 @@ class ChatModelAnswerer:
 
     mode = AnswerMode.CHAT_MODEL
 
-    def __init__(self, create_model: Callable[[], Any], embedder: Embedder):
-        """`create_model` makes the chat model on first use (so that choosing this answerer stays cheap)."""
+    def __init__(self, create_model: Callable[[], Any], embedder: Embedder, fallback_above: float = FALLBACK_ABOVE):
+        """`create_model` makes the chat model on first use (so that choosing this answerer stays cheap);
+        `fallback_above`: the evidence score from which the model's "not in the documents" is overruled by the
+        extractive answer."""
         self._create_model = create_model
+        self.fallback_above = fallback_above
+        self.extractive = ExtractiveAnswerer()
         self._model: Any = None
         self._lock = threading.Lock()
         self.embedder = embedder
@@ -83,14 +95,25 @@ class ChatModelAnswerer:
             raise ChatModelError(f"the chat model did not answer: {error}") from error
         raw = "".join(pieces).strip()
         if not raw or prompts.NOT_IN_DOCUMENTS in raw.upper():
-            yield declined(evidence, self.mode)
+            if evidence.score >= self.fallback_above:
+                yield self._fallback(evidence, raw, MODEL_DECLINED)
+            else:
+                yield declined(evidence, self.mode)
             return
         builder = evidence.citation_builder()
         verified = verify_answer(raw, evidence.passages, builder, self.embedder, evidence.snapshot.lexical)
         if not verified.citations:
-            yield declined(evidence, self.mode, verified.unsupported)
+            yield self._fallback(evidence, raw, NOTHING_VERIFIED, verified.unsupported)
             return
         yield answered(evidence, self.mode, verified.text, verified.citations, verified.unsupported)
+
+    def _fallback(self, evidence: Evidence, raw: str, reason: str, unsupported: Sequence[str] = ()) -> Answer:
+        """The extractive answer from the same evidence, saying why the chat model's answer is not the one shown;
+        declined (with the model's unsupported sentences) when the extractive answerer finds nothing either."""
+        answer = self.extractive.answer(evidence)
+        if not answer.answered:
+            return declined(evidence, self.mode, unsupported)
+        return replace(answer, fallback=reason, unverified=raw)
 
 
 def _text(message: Any) -> str:

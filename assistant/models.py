@@ -73,6 +73,11 @@ class Answer:
     warnings: list[str] = field(default_factory=list)  # documents left out of the answer (damaged, outdated), and why
     support: str = ""  # "weak": answered, but the evidence is close to the decline threshold
     within: tuple[str, ...] = ()  # the sources of the documents it was asked within; empty: all documents
+    # Set when the chat model's answer could not be used (nothing in it verified, or it declined on strong evidence)
+    # and this is the extractive answer instead: why, in a line for the reader; `unverified` is the model's own text,
+    # never verified, to show only on request and marked so.
+    fallback: str = ""
+    unverified: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: plain dicts, lists, strings and numbers."""

@@ -36,6 +36,8 @@ def render_answer(answer: Answer, include_text: bool = True) -> str:
         lines.append("(weak support: the evidence is close to the line where the assistant declines; check the quotes)")
     if answer.within:
         lines.append(f"({asked_within(answer)})")
+    if answer.fallback:
+        lines.append(f"({answer.fallback} The model's own text, not verified, is `unverified` in --json.)")
     if answer.unsupported:
         lines.append("")
         lines.append("Not supported by the documents (no verified quote):")

@@ -1,21 +1,22 @@
-"""Check a chat model's answer: keep only markers backed by an exact supporting sentence of their passage."""
+"""Check a chat model's answer: keep only markers backed by an exact supporting sentence of their passage.
+
+A claim is compared without the model's framing ("According to the passage, ..."), and a passage backs it only when
+it holds the claim's numbers and names (assistant/claims.py): paraphrase passes, a changed fact does not."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.citations import CitationBuilder
+from assistant.claims import Claim, missing_facts, split_claims
 from assistant.lexical import LexicalIndex
 from assistant.models import Citation, Passage
 from assistant.sentences import PassageSentence, SentenceWeights, WordCoverage, passage_sentences
 from assistant.text import tokens
 from index.embedding import Embedder
-from index.sentences import sentence_spans
 
-_MARKERS = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 SUPPORT_THRESHOLD = 0.5
 # A model's sentence paraphrases its source, so support mixes meaning (embeddings) with shared words.
 SUPPORT_WEIGHTS = SentenceWeights(dense=0.6, coverage=0.4, passage_rank=0.0)
@@ -31,14 +32,6 @@ class VerifiedAnswer:
 
 
 @dataclass(frozen=True)
-class Claim:
-    """A sentence of the model's answer, without its markers, and the passage numbers it cites."""
-
-    text: str
-    markers: tuple[int, ...]
-
-
-@dataclass(frozen=True)
 class Support:
     """A passage sentence that backs a claim, and how strongly."""
 
@@ -46,29 +39,19 @@ class Support:
     sentence: PassageSentence
 
 
-def split_claims(answer: str) -> list[Claim]:
-    """The answer's sentences, each with the passage numbers it cites."""
-    claims = []
-    for span in sentence_spans(answer):
-        sentence = answer[span.start : span.end]
-        numbers = tuple(int(n) for group in _MARKERS.findall(sentence) for n in re.split(r"\s*,\s*", group))
-        text = _MARKERS.sub("", sentence).strip()
-        if text:
-            claims.append(Claim(text, numbers))
-    return claims
-
-
 class _Supports:
     """Scores the passages' sentences as support for claims (all sentences embedded once, with the claims)."""
 
     def __init__(self, claims: list[Claim], passages: list[Passage], embedder: Embedder, weights: SentenceWeights):
         self.sentences = passage_sentences(passages, distinct=False)
-        vectors = embedder.embed_documents([c.text for c in claims] + [s.text for s in self.sentences])
+        vectors = embedder.embed_documents([c.core for c in claims] + [s.text for s in self.sentences])
         self.claim_vectors, self.sentence_vectors = vectors[: len(claims)], vectors[len(claims) :]
         self.weights = weights
 
-    def best(self, passage: Passage, claim_vector: np.ndarray, words: WordCoverage) -> Support | None:
-        """`passage`'s sentence that best supports the claim."""
+    def best(self, passage: Passage, claim: Claim, claim_vector: np.ndarray, words: WordCoverage) -> Support | None:
+        """`passage`'s sentence that best supports the claim; None when the passage lacks one of its facts."""
+        if missing_facts(claim.core, passage.text):
+            return None
         best: Support | None = None
         for sentence, vector in zip(self.sentences, self.sentence_vectors, strict=True):
             if sentence.passage is not passage:
@@ -96,13 +79,13 @@ def verify_answer(
     supports = _Supports(claims, passages, embedder, weights)
     parts, unsupported = [], []
     for claim, claim_vector in zip(claims, supports.claim_vectors, strict=True):
-        words = WordCoverage(tokens(claim.text), lexical)
+        words = WordCoverage(tokens(claim.core), lexical)
         cited = [passages[n - 1] for n in dict.fromkeys(claim.markers) if 1 <= n <= len(passages)]
-        named = [supports.best(passage, claim_vector, words) for passage in cited]
+        named = [supports.best(passage, claim, claim_vector, words) for passage in cited]
         found = [support for support in named if support is not None and support.score >= threshold]
         if not found:
             # a sentence with no marker, or a wrong one, may still be backed by another passage
-            every = [s for s in (supports.best(p, claim_vector, words) for p in passages) if s is not None]
+            every = [s for s in (supports.best(p, claim, claim_vector, words) for p in passages) if s is not None]
             strongest = max(every, key=lambda support: support.score, default=None)
             found = [strongest] if strongest is not None and strongest.score >= threshold else []
         numbers: list[int] = []

@@ -61,6 +61,8 @@ def render_answer(index: int, exchange: Exchange) -> None:
     answer = exchange.answer
     for warning in answer.warnings:
         st.warning(escape_markdown(warning), icon=":material/report:")
+    if answer.fallback:
+        st.info(escape_markdown(answer.fallback), icon=":material/rule:")
     st.html(answer_html(answer.text, answer.unsupported, declined=not answer.answered))
     if answer.unsupported:
         st.html(unsupported_html(answer.unsupported))
@@ -71,6 +73,9 @@ def render_answer(index: int, exchange: Exchange) -> None:
     st.caption(answer_caption(answer))
     if answer.within:
         st.caption(escape_markdown(asked_within(answer)))
+    if answer.unverified:
+        with st.expander("The chat model's own answer (not verified)"):
+            st.text(answer.unverified)  # plain text: the model's words are data, never markup
 
 
 def answer_caption(answer: Answer) -> str:
