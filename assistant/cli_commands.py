@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.core import Assistant
+from assistant.draft import DraftDisplay
 from assistant.errors import AssistantError, NotFound
 from assistant.models import Answer, AnswerMode, Turn
 from assistant.progress import TerminalProgress
@@ -30,23 +31,32 @@ def run_index(args: argparse.Namespace, assistant: Assistant) -> int:
 
 def run_ask(args: argparse.Namespace, assistant: Assistant) -> int:
     _require_documents(assistant)
-    streams = not args.json and assistant.mode == AnswerMode.CHAT_MODEL  # a model's words appear as they come
-    answer: Answer | None = None
-    for item in assistant.stream(args.question, sources=args.within):
-        if isinstance(item, Answer):
-            answer = item
-        elif streams:
-            print(item, end="", flush=True)
-    if answer is None:
-        raise AssistantError("no answer came back")
+    answer = _answer(assistant, args.question, [], args.within, show_draft=not args.json)
     _warn(answer)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
-    if streams:
-        print("\n")
-    print(render_answer(answer, include_text=not streams))
+    print(render_answer(answer))
     return 0
+
+
+def _answer(
+    assistant: Assistant, question: str, history: list[Turn], sources: list[str] | None, show_draft: bool
+) -> Answer:
+    """The verified answer; a chat model's draft shows on stderr, marked as a draft, while it is written (stdout
+    gets the verified answer only)."""
+    draft = DraftDisplay() if show_draft and assistant.mode == AnswerMode.CHAT_MODEL else None
+    answer: Answer | None = None
+    for item in assistant.stream(question, history, sources=sources):
+        if isinstance(item, Answer):
+            answer = item
+        elif draft is not None:
+            draft.add(item)
+    if draft is not None:
+        draft.done()
+    if answer is None:
+        raise AssistantError("no answer came back")
+    return answer
 
 
 def run_chat(args: argparse.Namespace, assistant: Assistant) -> int:
@@ -64,7 +74,7 @@ def run_chat(args: argparse.Namespace, assistant: Assistant) -> int:
             return 0
         if not question:
             return 0
-        answer = assistant.ask(question, history=history, sources=args.within)
+        answer = _answer(assistant, question, history, args.within, show_draft=True)
         _warn(answer)
         print(render_answer(answer))
         history.append(Turn(question, answer.text))

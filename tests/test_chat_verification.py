@@ -3,11 +3,16 @@ name does not, a sentence without a marker finds its source, and a right answer 
 
 from __future__ import annotations
 
+import argparse
+import io
+
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from assistant.claims import Claim, missing_facts, split_claims
+from assistant.cli_commands import run_ask
+from assistant.draft import CHECKING, DRAFT_LABEL, DraftDisplay
 from assistant.llm import MODEL_DECLINED, NOTHING_VERIFIED
 from assistant.render import render_answer
 
@@ -103,3 +108,34 @@ def test_a_model_that_declines_on_weak_evidence_declines(make_assistant, minilm,
         make_assistant, minilm, tmp_path, "NOT IN DOCUMENTS", "What colour is the minister's favourite bicycle?"
     )
     assert not answer.answered and not answer.fallback and answer.citations == []
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_draft_shows_on_a_terminal_as_a_draft_and_elsewhere_as_one_line():
+    terminal, pipe = _Terminal(), io.StringIO()
+    for display in (DraftDisplay(terminal), DraftDisplay(pipe)):
+        for piece in ("The ferry ", "leaves at ", "seven."):
+            display.add(piece)
+        display.done()
+    assert terminal.getvalue() == f"{DRAFT_LABEL}The ferry leaves at seven.\n{CHECKING}\n"
+    assert pipe.getvalue() == f"The chat model is writing its answer… 5 words. {CHECKING}\n"
+
+
+def test_the_cli_prints_the_verified_answer_and_keeps_the_draft_on_stderr(make_assistant, minilm, tmp_path, capsys):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "notes.txt").write_text(WAR, encoding="utf-8")
+    reply = "The ferry leaves at seven in the morning [1]. It is painted bright green [1]."
+    assistant = make_assistant(minilm, chat=GenericFakeChatModel(messages=iter([AIMessage(content=reply)])))
+    assistant.index_paths([folder])
+    args = argparse.Namespace(question="When does the ferry to Vela leave?", within=None, json=False)
+    assert run_ask(args, assistant) == 0
+    out, err = capsys.readouterr()
+    assert err.startswith("The chat model is writing its answer…") and CHECKING in err
+    assert "painted bright green" not in err, "the draft's words go to a terminal only"
+    assert out.startswith("The ferry leaves at seven in the morning. [1]"), "stdout: the verified answer, in full"
+    assert "! It is painted bright green." in out, "its unsupported sentence flagged"

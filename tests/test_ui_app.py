@@ -237,6 +237,7 @@ def test_answers_stream_into_the_page():
 
         class Streaming:
             settings = None
+            mode = "llm"
 
             def stream(self, question, history, top_k=None, sources=None):
                 yield "Prague "
@@ -262,6 +263,7 @@ def test_documents_left_out_of_an_answer_are_noted_under_it():
 
         class LeavingOneOut:
             settings = None
+            mode = "extractive"
 
             def stream(self, question, history, top_k=None, sources=None):
                 warning = "notes.txt is left out of this answer: its stored chunks no longer rebuild its text"
@@ -297,6 +299,28 @@ def test_a_chat_model_answer_streams_and_flags_unsupported_sentences(settings, m
     assert "chat model answer" in _texts(app)
     app.radio[0].set_value("extractive").run()
     assert _ask(app, QUESTION).mode == "extractive"
+
+
+def test_an_answer_with_nothing_verified_shows_the_extractive_one_and_the_models_text_apart(settings, monkeypatch):
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    import assistant.chat_models
+    from assistant.llm import NOTHING_VERIFIED
+
+    reply = f"The ministers met in Oslo in 1999 [1]. {PAYLOAD}"
+    fake = GenericFakeChatModel(messages=iter([AIMessage(content=reply)]))
+    monkeypatch.setattr(assistant.chat_models, "create_chat_model", lambda settings: fake)
+    monkeypatch.setenv("ASSISTANT_CHAT_MODEL", "fake:model")
+    app = _app()
+    answer = _ask(app, QUESTION)
+    assert answer.fallback == NOTHING_VERIFIED and answer.unverified == reply
+    assert answer.answered and any("Prague" in c.quote for c in answer.citations), "the extractive answer"
+    assert NOTHING_VERIFIED in _texts(app)
+    (expander,) = app.expander
+    assert expander.label == "The chat model's own answer (not verified)"
+    assert [text.value for text in expander.text] == [reply], "shown as plain text, never as markup"
+    assert not any(PAYLOAD in body for body in _html(app))
 
 
 def test_a_failed_replacement_keeps_the_previous_upload(settings, tmp_path):

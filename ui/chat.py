@@ -11,7 +11,15 @@ from assistant.models import Answer, AnswerMode, Citation
 from assistant.render import asked_within, source_label
 from assistant.wording import plural
 from index.errors import IndexingError
-from ui.citations import answer_html, escape_markdown, passage_html, plain_html, quote_in_passage_html, unsupported_html
+from ui.citations import (
+    answer_html,
+    draft_html,
+    escape_markdown,
+    passage_html,
+    plain_html,
+    quote_in_passage_html,
+    unsupported_html,
+)
 from ui.state import Exchange, SourceView, history, view_source
 
 CURSOR = " ▍"
@@ -33,19 +41,24 @@ def ask(
     with st.chat_message("user"):
         st.html(plain_html(question))
     with st.chat_message("assistant"):
-        placeholder = st.empty()
+        placeholder, stop = st.empty(), st.empty()
         placeholder.caption("Searching your documents…")
         answer, shown = None, ""
+        if assistant.mode == AnswerMode.CHAT_MODEL:
+            # A click reruns the app, which ends this run where it stands: the draft and the question are dropped.
+            stop.button("Stop", key=f"stop-{len(exchanges)}", icon=":material/stop_circle:", on_click=_stopped)
         try:
             for item in assistant.stream(question, history(), top_k=top_k, sources=sources):
                 if isinstance(item, Answer):
                     answer = item
                 else:
                     shown += item
-                    placeholder.html(answer_html(shown + CURSOR))
+                    placeholder.html(draft_html(shown + CURSOR))
         except (AssistantError, IndexingError, ValueError, ImportError, OSError) as error:
             placeholder.error(escape_markdown(f"Could not answer: {error}"))
             return None
+        finally:
+            stop.empty()
         placeholder.empty()
         if answer is None:
             st.error("Could not answer: no answer came back.")
@@ -54,6 +67,10 @@ def ask(
         render_answer(len(exchanges), exchange)
     exchanges.append(exchange)
     return exchange
+
+
+def _stopped() -> None:
+    st.toast("Stopped: the chat model's answer was not finished, so nothing was kept.")
 
 
 def render_answer(index: int, exchange: Exchange) -> None:

@@ -17,6 +17,8 @@ CSS = """
 .qa-marker { color: #1c5fb8; font-weight: 600; font-size: 0.8em; vertical-align: super; margin-left: 1px; }
 .qa-unsupported { text-decoration: underline wavy #c0392b; text-underline-offset: 3px; }
 .qa-unsupported-tag { color: #c0392b; font-size: 0.75em; font-weight: 600; margin-left: 2px; }
+.qa-draft { opacity: 0.75; }
+.qa-draft-tag { color: #8a6d3b; font-size: 0.8em; font-weight: 600; }
 .qa-card { border-left: 3px solid #f0b400; background: rgba(240, 180, 0, 0.06); padding: 0.45rem 0.75rem;
   margin: 0.2rem 0 0.1rem 0; border-radius: 0 6px 6px 0; line-height: 1.55; overflow-wrap: anywhere; }
 .qa-card-label { font-size: 0.85em; font-weight: 600; opacity: 0.75; margin-bottom: 0.2rem; }
@@ -175,4 +177,11 @@ def unsupported_html(sentences: Iterable[str]) -> str:
     return (
         '<div class="qa-card qa-warning"><div class="qa-card-label">Not supported by the documents '
         f"(no verified quote), check before relying on these:</div><ul>{items}</ul></div>"
+    )
+
+
+def draft_html(text: str) -> str:
+    """A chat model's draft while it is written: marked as not yet checked, its text escaped like any answer."""
+    return (
+        f'<div class="qa-draft"><div class="qa-draft-tag">Draft · checking the quotes…</div>{answer_html(text)}</div>'
     )

@@ -46,6 +46,8 @@ class QuestionResult:
     answer_type: str = "other"  # the kind of answer the wording asks for (`assistant.answer_types`)
     quote_has_answer_type: bool | None = None  # a quote holds one of that kind the question lacks; None: "other"
     support: str = ""  # the answerer's own word on its support (e.g. "weak"), once answers carry one
+    fallback: str = ""  # why the chat model's answer was replaced by the extractive one (empty: it was not)
+    unsupported: int = 0  # sentences of the answer that no quote backs
 
     @property
     def hit(self) -> bool:
@@ -95,6 +97,8 @@ def score_question(
     source_text: dict[str, str],
     kind: EvalKind = "squad",
     support: str = "",
+    fallback: str = "",
+    unsupported: int = 0,
 ) -> QuestionResult:
     """Score one answer; citations are (n, document id, start, end, quote), checked against `source_text`.
 
@@ -134,6 +138,8 @@ def score_question(
         quote_has_gold=answered and matches(quotes, golds),
         latency_s=latency_s,
         support=support,
+        fallback=fallback,
+        unsupported=unsupported,
         answer_type=wanted,
         quote_has_answer_type=(
             None if wanted == "other" else answered and any(holds_answer_type(q, wanted, asked) for q in quotes)

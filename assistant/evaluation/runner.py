@@ -158,6 +158,8 @@ def ask_one(
         answered=answer.answered,
         evidence=float(answer.evidence),
         support=answer.support,
+        fallback=answer.fallback,
+        unsupported=len(answer.unsupported),
         citations=[(c.n, c.document_id, c.start, c.end, c.quote) for c in answer.citations],
         retrieved=[(p.document_id, p.start, p.end) for p in passages],
         latency_s=latency,
