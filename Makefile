@@ -1,10 +1,13 @@
 # Two entry points: `make run` opens the chat app on seeds/, `make test` runs the whole test suite.
+# `make setup-llm` adds what the real-model tests need (they skip without it, except under CI=true); `make test-llm`
+# runs those alone.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LLM_STAMP := $(VENV)/.installed-llm
 
-.PHONY: run test setup lint
+.PHONY: run test setup lint setup-llm test-llm
 
 run: setup
 	@bash .ci/install-tesseract || true
@@ -19,7 +22,12 @@ test: setup
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
+test-llm: setup-llm
+	$(BIN)/python -m pytest -n 0 -m llm
+
 setup: $(STAMP)
+
+setup-llm: $(LLM_STAMP)
 
 # torch first, with the exact CPU pin, so that nothing pulls the CUDA build.
 $(STAMP): pyproject.toml
@@ -28,3 +36,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# The [llm-test] extra: llama-cpp-python is built from source (cmake, make, g++; a few minutes, once per pip cache).
+$(LLM_STAMP): $(STAMP)
+	bash .ci/install-build-tools
+	@echo "installing the [llm-test] extra (llama-cpp-python builds from source: a few minutes)"
+	$(BIN)/python -m pip install --quiet -e '.[dev,llm-test]'
+	touch $(LLM_STAMP)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +23,8 @@ from index.embedding import Embedder
 # Evidence this strong (the extractive answerer's score, docs/quality.md) overrules a model that says the documents
 # do not answer: its answer is replaced by the extractive one, with MODEL_DECLINED.
 FALLBACK_ABOVE = 0.6
+_REWRITE_LABEL = re.compile(r"^(?:rewritten question|question)\s*:\s*", re.IGNORECASE)
+_CITED = re.compile(r"\[\d+\]")
 NOTHING_VERIFIED = "The chat model's answer could not be verified against the documents; this is the extractive answer."
 MODEL_DECLINED = "The chat model found no answer, but the documents hold a close match; this is the extractive answer."
 
@@ -54,7 +57,21 @@ def rewrite_question(chat_model: Any, question: str, history: Sequence[Turn]) ->
         rewritten = _text(chat_model.invoke(messages)).strip()
     except Exception:  # a failed rewrite should not cost the answer
         return expand_with_history(question, history)
-    return rewritten.splitlines()[0].strip() if rewritten else question
+    candidate = _REWRITE_LABEL.sub("", rewritten.splitlines()[0] if rewritten else "").strip()
+    if usable_rewrite(candidate, question):
+        return candidate
+    return expand_with_history(question, history)
+
+
+def usable_rewrite(candidate: str, question: str) -> bool:
+    """A rewrite is used only when it is a question: a small model sometimes answers the follow-up instead (with a
+    made-up fact and a marker), and an answer is no query. Unchanged, it resolves nothing either."""
+    return (
+        candidate.endswith("?")
+        and not _CITED.search(candidate)
+        and candidate.casefold() != question.strip().casefold()
+        and len(candidate) <= 3 * len(question) + 120
+    )
 
 
 class ChatModelAnswerer:

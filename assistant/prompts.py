@@ -18,12 +18,20 @@ PASSAGE = """{fence} {n} (source: {source})
 {text}
 {fence} END {n}"""
 
-REWRITE_SYSTEM = """Rewrite the user's last question so that it can be understood without the conversation.
-Keep its meaning; replace pronouns with what they refer to. Reply with the rewritten question only."""
+REWRITE_SYSTEM = """You rewrite the user's last question so that it can be understood without the conversation.
+You never answer it. Replace words such as "it", "he", "they" or "there" with what they refer to, and keep the
+rest of the question as it is. Reply with the rewritten question only, ending with a question mark.
+
+Example:
+Conversation so far:
+User: Who designed the old bridge?
+Assistant: Anna Holm designed the old bridge. [1]
+Last question: When was it opened?
+Rewritten question: When was the old bridge opened?"""
 
 REWRITE_USER = """Conversation so far:
 {history}
-
-Last question: {question}"""
+Last question: {question}
+Rewritten question:"""
 
 NOT_IN_DOCUMENTS = "NOT IN DOCUMENTS"

