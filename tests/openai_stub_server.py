@@ -1,6 +1,7 @@
 """A tiny OpenAI-compatible chat server for tests: answers from the passages it is sent, streams on request.
 
-Run: python openai_stub_server.py PORT LOGFILE. Each request body is appended to LOGFILE as one JSON line.
+Run: python openai_stub_server.py PORT LOGFILE [DELAY]. Each request body is appended to LOGFILE as one JSON line;
+DELAY (seconds, default 0) is waited before each streamed piece, for a model that writes slowly.
 """
 
 from __future__ import annotations
@@ -40,7 +41,11 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
             for piece in re.findall(r"\S+\s*", answer):
-                self._event({"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}, body)
+                time.sleep(self.server.delay)  # type: ignore[attr-defined]
+                try:
+                    self._event({"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}, body)
+                except (BrokenPipeError, ConnectionResetError):
+                    return  # the client stopped reading: an answer stopped by its user
             self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}, body)
             self.wfile.write(b"data: [DONE]\n\n")
             return
@@ -68,5 +73,6 @@ class Handler(BaseHTTPRequestHandler):
 if __name__ == "__main__":
     server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
     server.log_path = sys.argv[2]  # type: ignore[attr-defined]
+    server.delay = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0  # type: ignore[attr-defined]
     print("listening", flush=True)  # the test waits for this line: the socket accepts connections from now on
     server.serve_forever()
