@@ -16,6 +16,7 @@ run: setup
 test: setup
 	@command -v chromium >/dev/null 2>&1 || bash .ci/install-chromium || true
 	@bash .ci/install-tesseract || true
+	@bash .ci/install-nginx || true
 	$(BIN)/python -m pytest
 
 # ruff (style, imports, bugs) and mypy (types of assistant/, index/, ui/; settings in pyproject.toml)

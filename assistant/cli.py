@@ -22,6 +22,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--collection", help="collection name (default: ASSISTANT_COLLECTION or documents)")
     parser.add_argument("--chroma-host", help="use the Chroma server on this host instead of a folder")
     parser.add_argument("--chroma-port", type=int, help="Chroma server port (default: ASSISTANT_CHROMA_PORT)")
+    parser.add_argument(
+        "--chroma-token",
+        help="token sent to the Chroma server (prefer ASSISTANT_CHROMA_TOKEN: a flag shows in the process list)",
+    )
+    parser.add_argument("--chroma-token-header", help="header carrying the token (default Authorization: Bearer)")
+    parser.add_argument("--chroma-ssl", action="store_true", default=None, help="use https for the Chroma server")
+    parser.add_argument("--chroma-ca-file", help="CA bundle that signed the Chroma server's certificate")
     parser.add_argument("--embedding-model", help="sentence-transformers model name or folder")
     parser.add_argument("--precision", dest="embedding_precision", choices=["auto", "float32", "bfloat16"])
     parser.add_argument("--device", help="auto, cpu or cuda")
@@ -88,6 +95,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "collection",
         "chroma_host",
         "chroma_port",
+        "chroma_token",
+        "chroma_token_header",
+        "chroma_ssl",
+        "chroma_ca_file",
         "embedding_model",
         "embedding_precision",
         "device",

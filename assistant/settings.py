@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import types
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from assistant.retrieval import RetrievalSettings
@@ -32,7 +32,11 @@ class Settings:
 
     index_path: str = StoreSettings.path  # Chroma folder on disk
     chroma_host: str = StoreSettings.host  # set to use a Chroma server instead of the folder
-    chroma_port: int = StoreSettings.port
+    chroma_port: int = StoreSettings.port  # an http(s):// URL in chroma_host brings its own port
+    chroma_token: str = field(default=StoreSettings.token, repr=False)  # sent with every request; never shown
+    chroma_token_header: str = StoreSettings.token_header  # Authorization: "Bearer TOKEN"; another: the bare token
+    chroma_ssl: bool = StoreSettings.ssl  # https (also when chroma_host is an https:// URL)
+    chroma_ca_file: str = StoreSettings.ca_file  # CA bundle for the server's certificate (default: the system's)
     collection: str = StoreSettings.collection
     embedding_model: str = EmbedderSettings.model  # a sentence-transformers name or a local folder
     embedding_precision: str = EmbedderSettings.precision  # auto | float32 | bfloat16
@@ -49,7 +53,7 @@ class Settings:
     sentence_bonus: float = RetrievalSettings.sentence_weight  # re-ranking weight of the best sentence (0: off)
     chat_model: str = ""  # e.g. "ollama:llama3.1" or "openai:gpt-4o-mini"; empty = extractive answers
     chat_base_url: str = ""  # an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1
-    chat_api_key: str = ""
+    chat_api_key: str = field(default="", repr=False)
     chat_temperature: float = 0.0
     decline_threshold: float | None = None  # None: the calibrated default (the support model's, else evidence.py's)
     # rank sentences and decide to answer with the learned models (assistant/support.py); off by default until they
@@ -66,6 +70,7 @@ class Settings:
         if self.max_file_mb <= 0:
             raise ValueError(f"max_file_mb must be > 0, got {self.max_file_mb}")
         self.chunking_settings()
+        self.store_settings()
         self.embedder_settings()
         self.reading_settings()
 
@@ -92,7 +97,16 @@ class Settings:
         return {ENV_PREFIX + name.upper(): str(value) for name, value in values.items() if value is not None}
 
     def store_settings(self) -> StoreSettings:
-        return StoreSettings(self.index_path, self.chroma_host, self.chroma_port, self.collection)
+        return StoreSettings(
+            self.index_path,
+            self.chroma_host,
+            self.chroma_port,
+            self.collection,
+            token=self.chroma_token,
+            token_header=self.chroma_token_header,
+            ssl=self.chroma_ssl,
+            ca_file=self.chroma_ca_file,
+        )
 
     def embedder_settings(self) -> EmbedderSettings:
         return EmbedderSettings(self.embedding_model, self.device, self.embedding_precision, self.embedding_batch_size)

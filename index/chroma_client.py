@@ -7,10 +7,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from index.chroma_http import open_server_client
 from index.errors import StoreError, StoreUnavailable
 from index.writelock import FolderLock, read_stamp, renew_stamp
 
@@ -23,16 +24,35 @@ _RETRY_PAUSE = 0.5
 
 @dataclass(frozen=True)
 class StoreSettings:
-    """An on-disk Chroma folder, or a Chroma server when `host` is set."""
+    """An on-disk Chroma folder, or a Chroma server when `host` is set (a name, or an http(s):// URL)."""
 
     path: str = ".chroma"
     host: str = ""
     port: int = 8000
     collection: str = "documents"
+    token: str = field(default="", repr=False)  # sent with every request to the server; never shown
+    token_header: str = "Authorization"  # Authorization carries "Bearer TOKEN", any other header the bare token
+    ssl: bool = False  # https (also when host is an https:// URL)
+    ca_file: str = ""  # a CA bundle that signed the server's certificate (default: the system's authorities)
+
+    def __post_init__(self) -> None:
+        if not self.token_header or any(c in self.token_header for c in " :\t\r\n"):
+            raise ValueError(f"the token header must be a header name, got {self.token_header!r}")
+        if any(c in self.token for c in "\r\n"):
+            raise ValueError("the Chroma token must be one line")
+
+    @property
+    def server_url(self) -> str:
+        """The server's address as scheme://name:port (no path, no token)."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.host if "://" in self.host else f"//{self.host}")
+        scheme = "https" if self.ssl or parts.scheme == "https" else "http"
+        return f"{scheme}://{parts.hostname or self.host}:{parts.port or self.port}"
 
     @property
     def location(self) -> str:
-        where = f"http://{self.host}:{self.port}" if self.host else self.path
+        where = self.server_url if self.host else self.path
         return f"{where} (collection {self.collection!r})"
 
 
@@ -128,8 +148,11 @@ class Connection:
 
     def unreachable_message(self, error: BaseException) -> str:
         s = self.settings
+        if s.ssl or s.token or s.server_url.startswith("https:"):  # behind a proxy: `chroma run` is not the fix
+            where = f"cannot reach the Chroma server at {s.server_url} ({_describe(error)})"
+            return f"{where}. Are it and the proxy in front of it running?"
         return (
-            f"cannot reach the Chroma server at http://{s.host}:{s.port} ({_describe(error)}). Is it running? "
+            f"cannot reach the Chroma server at {s.server_url} ({_describe(error)}). Is it running? "
             f"Start it with `chroma run --path DATA_FOLDER --host {s.host} --port {s.port}`"
         )
 
@@ -188,8 +211,10 @@ class Connection:
         chroma_settings = Settings(anonymized_telemetry=False)
         try:
             if self.server:
-                return chromadb.HttpClient(host=self.settings.host, port=self.settings.port, settings=chroma_settings)
+                return open_server_client(self.settings)
             return chromadb.PersistentClient(path=str(self.folder), settings=chroma_settings)
+        except StoreError:
+            raise
         except Exception as error:
             if self.server:
                 raise StoreUnavailable(self.unreachable_message(error)) from error
@@ -221,14 +246,16 @@ class Connection:
         return found
 
 
-_connections: dict[tuple[str, str, int], Connection] = {}
+_connections: dict[tuple[Any, ...], Connection] = {}
 _connections_lock = threading.Lock()
 
 
 def connection_for(settings: StoreSettings) -> Connection:
     """The shared connection of this process to the settings' folder or server."""
+    key: tuple[Any, ...]
     if settings.host:
-        key = ("server", settings.host, settings.port)
+        s = settings
+        key = ("server", s.server_url, s.ssl, s.ca_file, s.token_header, s.token)
     else:
         key = ("folder", str(Path(settings.path).expanduser().resolve()), 0)
     with _connections_lock:

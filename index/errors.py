@@ -28,3 +28,11 @@ class IndexBusy(StoreError):
 
 class IndexMismatch(StoreError):
     """The index was made with another embedding model or dimension than the one asked to write or search it."""
+
+
+class CredentialsRefused(StoreUnavailable):
+    """The Chroma server (or the proxy in front of it) answered 401 or 403: the token is missing or wrong."""
+
+
+class CertificateRefused(StoreUnavailable):
+    """The Chroma server's TLS certificate is not signed by an authority this process trusts."""
