@@ -266,12 +266,13 @@ def _choose_within(page, name: str, then_asking: str) -> None:
         if tag.count():
             tag.click()
             _wait_idle(page)
-        within.locator("input").click()
-        page.keyboard.type(name)
-        page.get_by_role("option", name=name).wait_for(timeout=10_000)
-        page.keyboard.press("Enter")
-        page.keyboard.press("Escape")
-        tag.wait_for(timeout=10_000)  # the chosen document's tag
+        search = within.locator("input")
+        search.click()
+        search.press_sequentially(name)  # typed into the list's own box, even if focus came late under load
+        page.get_by_role("option", name=name).wait_for(timeout=30_000)
+        search.press("Enter")
+        search.press("Escape")
+        tag.wait_for(timeout=30_000)  # the chosen document's tag
         try:
             asking.wait_for(timeout=WAIT_MS // 2)
             return
