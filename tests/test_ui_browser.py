@@ -5,6 +5,7 @@ Screenshots go to $UI_SCREENSHOTS (e.g. docs/screenshots) or to the test's tempo
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -13,6 +14,7 @@ import subprocess
 import time
 import urllib.request
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -83,9 +85,17 @@ def server(tmp_path_factory):
     work = tmp_path_factory.mktemp("ui-browser")
     for name in ("index.py", "ui.py"):  # a user's own modules in the folder the app starts from are never imported
         (work / name).write_text(f"raise SystemExit('the user\\'s own {name} was imported')\n")
+    with serve_app(work, ASSISTANT_INDEX_PATH=".chroma", ASSISTANT_UI_SEEDS=str(ROOT / "seeds")) as url:  # in `work`
+        yield url, work
+
+
+@contextlib.contextmanager
+def serve_app(work: Path, **settings: str) -> Iterator[str]:
+    """The app run as `assistant ui` runs it, from `work`, on a free port of 127.0.0.1, with these ASSISTANT_*
+    settings only; yields its URL once healthy, and stops it by PID."""
     port = _free_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith("ASSISTANT_")}
-    environment.update(ASSISTANT_INDEX_PATH=".chroma", ASSISTANT_UI_SEEDS=str(ROOT / "seeds"))  # in `work`
+    environment.update(settings)
     command = ui_command(Settings(), "127.0.0.1", port)  # the very command `assistant ui` runs
     log = work / "streamlit.log"
     with log.open("w") as output:
@@ -93,7 +103,7 @@ def server(tmp_path_factory):
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_healthy(url, process, log)
-        yield url, work
+        yield url
     finally:
         process.terminate()
         try:
@@ -252,7 +262,7 @@ def test_markup_in_a_document_is_shown_as_text_and_never_runs(page, server, tmp_
 
 
 def _choose_within(page, name: str, then_asking: str) -> None:
-    """Pick `name` in the sidebar's "Ask within" list, as a person does: click the list, type, press Enter; then
+    """Pick `name` in the sidebar's "Ask within" list, as a person does: click the list, type, click the option; then
     wait for the question box to say `then_asking` (the app has run with the choice).
 
     Under a heavy load (CI with both test workers busy) a choice the browser showed as made was twice never run by
@@ -269,11 +279,10 @@ def _choose_within(page, name: str, then_asking: str) -> None:
         search = within.locator("input")
         search.click()
         search.press_sequentially(name)  # typed into the list's own box, even if focus came late under load
-        page.get_by_role("option", name=name).wait_for(timeout=30_000)
-        search.press("Enter")
+        page.get_by_role("option", name=name).click(timeout=30_000)
         search.press("Escape")
-        tag.wait_for(timeout=30_000)  # the chosen document's tag
         try:
+            tag.wait_for(timeout=30_000)  # the chosen document's tag
             asking.wait_for(timeout=WAIT_MS // 2)
             return
         except Exception as error:

@@ -3,16 +3,12 @@ ends the answer, keeping nothing of it."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from test_ui_browser import CHROMIUM_ARGS, QUESTION, ROOT, WAIT_MS, _chromium, _free_port, _wait_healthy, _wait_idle
-
-from assistant.cli_ui import ui_command
-from assistant.settings import Settings
+from test_ui_browser import CHROMIUM_ARGS, QUESTION, ROOT, WAIT_MS, _chromium, _free_port, _wait_idle, serve_app
 
 pytestmark = pytest.mark.browser
 PIECE_SECONDS = 0.5  # the stub model waits this long before each piece of its answer: about 10 s in all
@@ -38,30 +34,9 @@ def slow_model(tmp_path_factory):
 def app_url(tmp_path_factory, slow_model):
     _chromium()
     work = tmp_path_factory.mktemp("ui-stop")
-    port = _free_port()
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("ASSISTANT_")}
-    environment.update(
-        ASSISTANT_INDEX_PATH=".chroma",
-        ASSISTANT_UI_SEEDS=str(ROOT / "seeds"),
-        ASSISTANT_CHAT_MODEL="stub-model",
-        ASSISTANT_CHAT_BASE_URL=slow_model[0],
-    )
-    log = work / "streamlit.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            ui_command(Settings(), "127.0.0.1", port), cwd=work, env=environment, stdout=output, stderr=output
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, process, log)
+    settings = {"ASSISTANT_CHAT_MODEL": "stub-model", "ASSISTANT_CHAT_BASE_URL": slow_model[0]}
+    with serve_app(work, ASSISTANT_INDEX_PATH=".chroma", ASSISTANT_UI_SEEDS=str(ROOT / "seeds"), **settings) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_stop_ends_a_chat_model_answer_and_keeps_nothing_of_it(app_url, slow_model):
