@@ -25,7 +25,8 @@ def asked_within(answer: Answer, most: int = 5) -> str:
     """The documents the answer was asked within, by file name ("" when it was asked within all of them)."""
     if not answer.within:
         return ""
-    names = [Path(source).name or source for source in answer.within]
+    # By file name, as the app's question box lists them (sources sort by their folders first).
+    names = sorted((Path(source).name or source for source in answer.within), key=lambda name: (name.lower(), name))
     more = f" and {len(names) - most} more" if len(names) > most else ""
     return f"Asked within: {', '.join(names[:most])}{more}"
 

@@ -254,3 +254,14 @@ def test_a_chosen_document_whose_vectors_are_gone_is_still_searched_by_its_words
     assert answer.within == (_source(library, "travel/ferry.txt"),)
     assert all(passage.dense_score is None for passage in answer.passages) and answer.passages
     assert {passage.source for passage in answer.passages} == {_source(library, "travel/ferry.txt")}
+
+
+def test_the_documents_asked_within_are_listed_by_file_name_whatever_their_folders():
+    """The answer's caption and the question box list the same names in the same order (folders sort otherwise)."""
+    from assistant.render import asked_within
+    from ui.within import question_placeholder
+
+    within = ("/a/zebra/notes.txt", "/b/Alpha.txt")
+    answer = Answer("q", "a", [], [], True, within=within)
+    assert asked_within(answer) == "Asked within: Alpha.txt, notes.txt"
+    assert question_placeholder(list(within)) == "Ask within Alpha.txt, notes.txt"

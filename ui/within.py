@@ -46,6 +46,6 @@ def question_placeholder(sources: list[str] | None, most: int = 3) -> str:
     """What the question box says: where the next question is answered from."""
     if not sources:
         return "Ask about your documents"
-    names = sorted(Path(source).name or source for source in sources)
+    names = sorted((Path(source).name or source for source in sources), key=lambda name: (name.lower(), name))
     more = f" and {len(names) - most} more" if len(names) > most else ""
     return f"Ask within {', '.join(names[:most])}{more}"
