@@ -136,15 +136,10 @@ class ChunkStore:
         wanted = min(total, k + 8)
         while True:
             result = self._read(nearest_query(self._chunks_name, vector, wanted, where), "searching the index")
+            found = (result[key][0] for key in ("ids", "documents", "metadatas", "distances"))
             hits = [
                 (stored_chunk(chunk_id, document, metadata), 1.0 - float(distance))
-                for chunk_id, document, metadata, distance in zip(
-                    result["ids"][0],
-                    result["documents"][0],
-                    result["metadatas"][0],
-                    result["distances"][0],
-                    strict=False,
-                )
+                for chunk_id, document, metadata, distance in zip(*found, strict=False)
                 if versions.get(metadata["document_id"]) == metadata["sha256"]
             ]
             if len(hits) >= min(k, total) or len(result["ids"][0]) < wanted:
@@ -231,7 +226,8 @@ class ChunkStore:
             metadata = self._collection_metadata()
             dimension = next((int(w.vectors.shape[1]) for w in writes if len(w.chunks)), 0)
             profile = IndexProfile(model, dimension)
-            check_profile(self._state_from(metadata), profile, self.settings.location)
+            if recorded_profile(metadata, {}) != profile:  # the manifest is read only when the profiles differ
+                check_profile(self._state_from(metadata), profile, self.settings.location)
             entries = [journal.begin(w.document.id, w.document.sha256) for w in writes]
             try:
                 self._write(entries, writes, model, chunking, {**metadata, **profile_metadata(profile)})
@@ -259,10 +255,13 @@ class ChunkStore:
                 renewed = journal_records(entries, heartbeat=time.time())
                 self._write_op(collection_call(self._journal_name, "upsert", **renewed), what)
         manifest = manifest_records(writes, model, chunking, CURRENT)
+        # Only a listed document has versions to delete (a dead writer's are the repair's): saves a delete by metadata
+        listed = set(self._read(lambda c: c(self._manifest_name).get(ids=manifest["ids"], include=[]), what)["ids"])
         self._write_op(lambda c: c(self._manifest_name).upsert(**manifest), what)  # the commit
         self._new_generation(what, metadata)
         own = {entry.id for entry in entries}
-        self._delete_other_versions({w.document.id: {w.document.sha256} for w in writes}, exclude=own, what=what)
+        replaced = {w.document.id: {w.document.sha256} for w in writes if w.document.id in listed}
+        self._delete_other_versions(replaced, exclude=own, what=what)
         self._write_op(lambda c: c(self._journal_name).delete(ids=sorted(own)), what)
 
     def upgrade(self) -> int:
@@ -370,6 +369,8 @@ class ChunkStore:
     def _delete_other_versions(self, keep: dict[str, set[str]], exclude: set[str], what: str) -> None:
         """Delete each document's chunks of versions other than those in `keep[document_id]` and those live
         writers are writing, with one call for all of them."""
+        if not keep:
+            return
         sole = self._conn.sole_writer
         keep = {document_id: set(versions) for document_id, versions in keep.items()}
         for entry in self.pending_writes():

@@ -148,15 +148,16 @@ def test_a_batch_of_documents_is_written_with_one_call_of_each_kind(
     chroma_calls.clear()
     report = assistant.index_paths([corpus])
     assert report.count("added") == 30 and report.chunks_written == 30
-    # journal, chunks, manifest, generation, old versions, journal: once for all 30
-    assert chroma_writes(chroma_calls) == 6, chroma_calls
+    # journal, chunks, manifest, generation, journal: once for all 30 (new documents have no old versions to delete)
+    assert chroma_writes(chroma_calls) == 5 and chroma_calls["Collection.delete"] == 1, chroma_calls
     (corpus / "note-03.txt").write_text("Note 3 now says the door code is 1234.")
     (corpus / "note-17.txt").unlink()
     (corpus / "note-30.txt").write_text("Note 30 is new.")
     chroma_calls.clear()
     report = assistant.index_paths([corpus], prune=True)
     assert (report.count("updated"), report.count("added"), report.count("removed")) == (1, 1, 1)
-    assert chroma_writes(chroma_calls) == 6 + 5, chroma_calls  # one batch write, then one removal
+    # one batch write (the updated note's old version deleted), then one removal
+    assert chroma_writes(chroma_calls) == 6 + 5, chroma_calls
     assert_exact(assistant)
 
 

@@ -69,9 +69,9 @@ def test_questions_while_another_process_indexes_and_a_second_writer_is_turned_a
     reader = fake_assistant(index)
     reader.index_paths([first])
     assert_answers_verbatim(reader, "When was Project zeta1 approved by the council?")
-    # The other process writes each file of `second` with 6 Chroma writes; it holds its run at these moments, mid-file
-    # (file 2, 5 and 8 written but not yet visible), while this process checks and asks.
-    pauses = (8, 26, 44)
+    # The other process writes each (new) file of `second` with 5 Chroma writes; it holds its run at these moments,
+    # mid-file (file 2, 5 and 8 written but not yet visible), while this process checks and asks.
+    pauses = (7, 22, 37)
     writer = subprocess.Popen(
         cli_command("--index", str(index), "index", str(second)),
         cwd=tmp_path,
