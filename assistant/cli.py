@@ -67,7 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     ui = commands.add_parser("ui", help="open the chat window in the browser")
     ui.add_argument("--port", type=int, default=8501)
-    ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    ui.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1: this machine only; any other lets others use the app)",
+    )
+
+    doctor = commands.add_parser("doctor", help="check what is installed and configured, and that answering works")
+    doctor.add_argument("--json", action="store_true", help="print the same as a JSON object")
 
     from assistant.evaluation.command import add_eval_command
 
@@ -147,6 +154,10 @@ def _dispatch(args: argparse.Namespace, embedder: Embedder | None) -> int:
         from assistant.cli_ui import run_ui
 
         return run_ui(settings, host=args.host, port=args.port)
+    if args.command == "doctor":
+        from assistant.doctor import run_doctor
+
+        return run_doctor(settings, as_json=args.json, embedder=embedder)
     from assistant import cli_commands
     from assistant.core import Assistant
 

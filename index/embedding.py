@@ -151,7 +151,7 @@ class Embedder:
     def _load(self) -> Any:
         import torch
 
-        location = _resolve_model(self.settings.model)
+        location = model_location(self.settings.model)
         device = self.settings.device
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -195,8 +195,9 @@ class _SentenceTransformersEncoder:
         return normalized(vectors.float().cpu().numpy())  # normalised in float32, whatever the model's precision
 
 
-def _resolve_model(name: str) -> str:
-    """Map the default model name to its packaged folder so no network is ever needed for it."""
+def model_location(name: str) -> str:
+    """Where the model `name` loads from: a local folder (the default model's packaged one, so no network is ever
+    needed for it), or else the name itself, for sentence-transformers to find (its cache, or the hub)."""
     if Path(name).expanduser().is_dir():
         return str(Path(name).expanduser())
     if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):

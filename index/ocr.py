@@ -26,10 +26,9 @@ class OcrUnavailable(Exception):
 
 def check_available(language: str) -> None:
     """Raise OcrUnavailable unless Tesseract and each language in `language` ("eng+deu") are installed."""
-    installed = _installed_languages()
-    if installed is None:
+    missing = missing_languages(language)
+    if missing is None:
         raise OcrUnavailable(f"needs OCR, but Tesseract is not installed (install it: {INSTALL_COMMAND})")
-    missing = [code for code in language.split("+") if code not in installed]
     if missing:
         package = " ".join(f"tesseract-ocr-{code}" for code in missing)
         raise OcrUnavailable(
@@ -37,9 +36,22 @@ def check_available(language: str) -> None:
         )
 
 
+def tesseract_path() -> str | None:
+    """Where the Tesseract command is, or None when it is not installed (not on PATH)."""
+    return shutil.which("tesseract")
+
+
+def missing_languages(language: str) -> list[str] | None:
+    """The codes in `language` ("eng+deu") Tesseract has no data for; None when Tesseract is not installed."""
+    installed = _installed_languages()
+    if installed is None:
+        return None
+    return [code for code in language.split("+") if code not in installed]
+
+
 @functools.cache
 def _installed_languages() -> frozenset[str] | None:
-    binary = shutil.which("tesseract")
+    binary = tesseract_path()
     if binary is None:
         return None
     try:
@@ -68,7 +80,7 @@ def recognise(
     bottom left like a PDF page's. A page Tesseract reads poorly is checked for rotation (its orientation data)
     and read again upright. TesseractFailed when Tesseract cannot read it."""
     check_available(language)
-    binary = shutil.which("tesseract") or "tesseract"
+    binary = tesseract_path() or "tesseract"
     gray = ImageOps.grayscale(image)
     words = read_words(binary, gray, language, dpi)
     if _confidence(words) < _LOW_CONFIDENCE and "osd" in (_installed_languages() or ()):
