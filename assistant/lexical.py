@@ -15,44 +15,18 @@ import secrets
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import NamedTuple
 
 import numpy as np
 
+from assistant.lexical_rows import LexicalRow, RowTable, joined
 from assistant.text import tokens
 from index.identity import sha256_text
-from index.models import Chunk
 from index.records import StoredChunk, rebuild_text
+
+__all__ = ["LexicalIndex", "LexicalRow", "Segment", "document_places"]
 
 K1, B = 1.5, 0.75
 COMPACT_SEGMENTS, COMPACT_DEAD_SHARE = 8, 0.3
-
-
-class LexicalRow(NamedTuple):
-    """One chunk as the lexical index keeps it (saved as a JSON list in this order: see lexical_files.py)."""
-
-    chunk_id: str
-    document_id: str
-    ordinal: int
-    start: int
-    end: int
-    page: int | None
-    source: str
-    title: str
-    document_sha256: str
-    gap_before: str
-    text: str
-    gap_after: str
-
-    @classmethod
-    def of(cls, stored: StoredChunk) -> LexicalRow:
-        c = stored.chunk
-        fields = (c.id, c.document_id, c.ordinal, c.start, c.end, c.page, stored.source, stored.title)
-        return cls(*fields, stored.document_sha256, stored.gap_before, c.text, stored.gap_after)
-
-    def stored(self) -> StoredChunk:
-        chunk = Chunk(self.chunk_id, self.document_id, self.ordinal, self.start, self.end, self.text, self.page)
-        return StoredChunk(chunk, self.source, self.title, self.document_sha256, self.gap_before, self.gap_after)
 
 
 @dataclass(frozen=True)
@@ -61,7 +35,7 @@ class Segment:
     holding word t are indices[indptr[t]:indptr[t + 1]], data holds the counts."""
 
     name: str
-    rows: list[LexicalRow]
+    rows: RowTable
     indptr: np.ndarray
     indices: np.ndarray
     data: np.ndarray
@@ -184,17 +158,17 @@ class LexicalIndex:
 
     def compacted(self) -> LexicalIndex:
         """The same index with its live chunks in one segment."""
-        parts, offset, lengths = [], 0, []
-        rows: list[LexicalRow] = []
+        parts, offset, lengths, tables = [], 0, [], []
         for segment, mask in zip(self.segments, self.alive, strict=True):
             renumbered = np.cumsum(mask) - 1 + offset
             chunks, words, counts = segment.entries()
             live = mask[chunks]
             parts.append((renumbered[chunks[live]], words[live], counts[live]))
-            rows += [row for row, keep in zip(segment.rows, mask, strict=True) if keep]
+            tables.append(segment.rows.kept(mask))
             lengths.append(segment.lengths[mask])
             offset += int(mask.sum())
         chunks, words, counts = (np.concatenate([part[n] for part in parts]) for n in range(3))
+        rows = joined(tables)
         segment = _segment(rows, chunks, words, counts, len(self.vocabulary), np.concatenate(lengths))
         return replace(
             self,
@@ -217,7 +191,7 @@ class LexicalIndex:
                 values.append(times)
             row_ids.extend([number] * (len(term_ids) - len(row_ids)))
         width = len(vocabulary)
-        rows = [LexicalRow.of(stored) for stored in chunks]
+        rows = RowTable.of(chunks)
         chunk_ids, word_ids = np.asarray(row_ids, dtype=np.int64), np.asarray(term_ids, dtype=np.int64)
         segment = _segment(rows, chunk_ids, word_ids, np.asarray(values, dtype=np.float32), width, lengths)
         df = np.zeros(width, dtype=np.int64)
@@ -247,7 +221,7 @@ class LexicalIndex:
             if term >= segment.width:
                 continue
             rows = indices[indptr[term] : indptr[term + 1]]
-            tf = data[indptr[term] : indptr[term + 1]]
+            tf = data[indptr[term] : indptr[term + 1]].astype(np.float32)
             scores[rows] += weight * tf / (tf + K1 * (1 - B + B * segment.lengths[rows] / average))
         return scores
 
@@ -257,23 +231,31 @@ def document_places(
 ) -> dict[str, tuple[int, np.ndarray]]:
     """Where each document's live chunks are: (segment number, row positions). A document's live chunks are all
     in one segment (those written together); the rows of its earlier versions, dead, are left out."""
-    places: dict[str, tuple[int, list[int]]] = {}
+    places: dict[str, tuple[int, np.ndarray]] = {}
     for number, segment in enumerate(segments):
-        for position, row in enumerate(segment.rows):
-            if alive is None or alive[number][position]:
-                places.setdefault(row.document_id, (first + number, []))[1].append(position)
-    return {doc_id: (number, np.asarray(rows)) for doc_id, (number, rows) in places.items()}
+        rows = segment.rows
+        positions = np.arange(len(rows)) if alive is None else np.flatnonzero(alive[number])
+        owners = rows.document_rows()[positions]
+        order = np.argsort(owners, kind="stable")
+        found: dict[str, list[np.ndarray]] = {}
+        for group in np.split(order, np.flatnonzero(np.diff(owners[order])) + 1):
+            if len(group):
+                found.setdefault(rows.documents[int(owners[group[0]])].document_id, []).append(positions[group])
+        for doc_id, groups in found.items():
+            places.setdefault(doc_id, (first + number, np.sort(np.concatenate(groups))))
+    return places
 
 
 def _segment(
-    rows: list[LexicalRow], chunks: np.ndarray, words: np.ndarray, counts: np.ndarray, width: int, lengths: np.ndarray
+    rows: RowTable, chunks: np.ndarray, words: np.ndarray, counts: np.ndarray, width: int, lengths: np.ndarray
 ) -> Segment:
     """A segment from its (chunk, word id, count) entries."""
     order = np.lexsort((chunks, words))
     indptr = np.zeros(width + 1, dtype=np.int64)
     np.cumsum(np.bincount(words, minlength=width), out=indptr[1:])
     indices = chunks[order].astype(np.int32)
-    return Segment(_new_name(), rows, indptr, indices, counts[order].astype(np.float32), lengths)
+    counts = np.minimum(counts[order], np.iinfo(np.uint16).max).astype(np.uint16)  # a word's count in one chunk
+    return Segment(_new_name(), rows, indptr, indices, counts, lengths)
 
 
 def _new_name() -> str:

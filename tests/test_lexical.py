@@ -130,3 +130,30 @@ def test_lexical_cache_follows_the_store_and_is_reused_by_a_new_process(make_ass
     monkeypatch.setattr(assistant.store, "iter_chunks", no_reading)  # a new cache on an unchanged store reads none
     assert "Zebras" in cache.current(assistant.store.state()).search("zebra stripes", 1)[0][0].chunk.text
     assert not cache.current(assistant.store.state()).search("Eiffel Tower", 5)
+
+
+def test_a_saved_index_gives_back_every_field_and_maps_its_texts(tmp_path):
+    """Rows are kept as columns and the texts in one buffer: a loaded row equals the stored chunk it came from,
+    whatever its characters, gaps and page; the texts and postings stay in their files (mapped)."""
+    texts = ["Zoë paid 40 € — “à la carte”.", "日本語のテキスト and ASCII", "", "plain words end here"]
+    chunks = [
+        replace(stored, chunk=replace(stored.chunk, page=page), gap_before=before, gap_after=after)
+        for stored, page, before, after in zip(
+            stored_chunks(texts, "mixed"),
+            (None, 1, 2, None),
+            ("", "\n\n", " ", "\r\n"),
+            ("\n", "", "", "\t"),
+            strict=True,
+        )
+    ] + stored_chunks(PASSAGES[:2], "plain")
+    index = LexicalIndex.build(chunks)
+    save(index, tmp_path / "lexical")
+    loaded = load(tmp_path / "lexical")
+    assert loaded is not None
+    for source in (index, loaded):
+        rows = [row.stored() for segment in source.segments for row in segment.rows]
+        assert sorted(rows, key=lambda s: s.chunk.id) == sorted(chunks, key=lambda s: s.chunk.id)
+    segment = loaded.segments[0]
+    assert not isinstance(segment.rows.texts, bytes) and isinstance(segment.indices, np.memmap)
+    assert results(loaded, "Zoë carte") == results(index, "Zoë carte") and results(index, "Zoë carte")
+    assert not (tmp_path / "lexical" / "vocabulary.json").exists()
