@@ -97,7 +97,8 @@ class Assistant:
         """The index reader, opening Chroma on first use."""
         with self._lock:
             if self._reader is None:
-                self._reader = IndexReader(ChunkStore(self.settings.store_settings()))
+                store = ChunkStore(self.settings.store_settings())
+                self._reader = IndexReader(store, lexical_cache=self.settings.lexical_cache)
             return self._reader
 
     @property

@@ -38,6 +38,9 @@ class Settings:
     chroma_ssl: bool = StoreSettings.ssl  # https (also when chroma_host is an https:// URL)
     chroma_ca_file: str = StoreSettings.ca_file  # CA bundle for the server's certificate (default: the system's)
     collection: str = StoreSettings.collection
+    # server mode: the folder the lexical index is saved in for the next process ("": ~/.cache/quote-assistant/
+    # lexical, or under XDG_CACHE_HOME; "off": not saved); an on-disk index keeps it beside itself
+    lexical_cache: str = ""
     embedding_model: str = EmbedderSettings.model  # a sentence-transformers name or a local folder
     embedding_precision: str = EmbedderSettings.precision  # auto | float32 | bfloat16
     device: str = EmbedderSettings.device  # auto | cpu | cuda

@@ -128,9 +128,9 @@ class IndexSnapshot:
 class IndexReader:
     """The index as questions read it: a store, its lexical index, and the texts read back from it."""
 
-    def __init__(self, store: ChunkStore):
+    def __init__(self, store: ChunkStore, lexical_cache: str = ""):
         self.store = store
-        self._lexical = LexicalCache(store)
+        self._lexical = LexicalCache(store, cache=lexical_cache)  # where a server's is saved (Settings.lexical_cache)
         self._stored_texts = StoredTexts(store)
         self._damaged: dict[str, tuple[str, str]] = {}  # found by questions in this process: id -> (sha256, why)
         self._lock = threading.Lock()

@@ -265,6 +265,12 @@ def connection_for(settings: StoreSettings) -> Connection:
         return connection
 
 
+def collection_id(settings: StoreSettings) -> str:
+    """The id Chroma gave the collection `settings.collection` when it was made (one deleted and made again under
+    the same name has a new one); no round trip when this process has the collection open already."""
+    return str(connection_for(settings).run(lambda c: c(settings.collection).id, "reading the index"))
+
+
 class _SharedExclusive:
     """Many calls at once, or one reopening of the client (which waits for them; new calls wait for it)."""
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -81,7 +82,8 @@ def main(host: str, port: str, collection: str) -> int:
     from assistant.settings import Settings
 
     _count_chroma_calls()
-    settings = Settings(chroma_host=host, chroma_port=int(port), collection=collection)
+    cache = os.environ.get("ASSISTANT_LEXICAL_CACHE", "")  # the test's own folder for the saved lexical index
+    settings = Settings(chroma_host=host, chroma_port=int(port), collection=collection, lexical_cache=cache)
     assistant = Assistant(settings, embedder=HashingEmbedder())
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:

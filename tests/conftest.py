@@ -21,6 +21,18 @@ def _let_go_of_indexes():
     close_connections()
 
 
+@pytest.fixture(autouse=True)
+def _private_lexical_cache(tmp_path_factory, monkeypatch):
+    """Server mode saves its lexical index in a per-user cache folder: each test gets its own, never the home's
+    (also in the processes it starts: reliability_support.clean_environment passes ASSISTANT_LEXICAL_CACHE on)."""
+    from assistant import lexical_cache
+
+    folder = tmp_path_factory.mktemp("lexical-cache")
+    monkeypatch.setattr(lexical_cache, "user_cache_folder", lambda: folder)
+    monkeypatch.setenv("ASSISTANT_LEXICAL_CACHE", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def minilm():
     """The real all-MiniLM-L6-v2 from its package folder, loaded once for the session."""

@@ -88,6 +88,8 @@ def clean_environment(**extra: str) -> dict[str, str]:
     ours = ("ASSISTANT_", "RELIABILITY_")
     environment = {key: value for key, value in os.environ.items() if not key.startswith(ours)}
     environment["ASSISTANT_WRITE_BATCH_CHUNKS"] = WRITE_BATCH_CHUNKS
+    if os.environ.get("ASSISTANT_LEXICAL_CACHE"):  # the test's own cache folder (conftest), not the home's
+        environment["ASSISTANT_LEXICAL_CACHE"] = os.environ["ASSISTANT_LEXICAL_CACHE"]
     environment.update(extra)
     return environment
 
