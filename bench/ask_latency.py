@@ -9,11 +9,13 @@ real embeddings of its sentences, so the store, HNSW and BM25 see realistic data
     python bench/ask_latency.py                          # 1,000, 10,000 and 100,000 chunks
     python bench/ask_latency.py --sizes 10000 --questions 300
     python bench/ask_latency.py --sizes 100000 --within  # also asked within one chosen document
+    python bench/ask_latency.py --sizes 1000000 --server  # through `chroma run` over the collection's folder
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import re
@@ -207,7 +209,15 @@ def timed_asks(assistant, questions: list, sources_of=lambda question: None) -> 
     }
 
 
-def measure(size: int, embedder, questions: list, warm: int = 5, within: bool = False, support: bool = False) -> dict:
+def measure(
+    size: int,
+    embedder,
+    questions: list,
+    warm: int = 5,
+    within: bool = False,
+    support: bool = False,
+    port: int | None = None,
+) -> dict:
     """Open the collection, time the lexical index (rebuilt and loaded), then ask the questions; with `within`,
     ask them again within one chosen document: the article the question was written from (it holds the answer),
     then a generated document of 100 chunks drawn at random (it does not)."""
@@ -216,7 +226,8 @@ def measure(size: int, embedder, questions: list, warm: int = 5, within: bool = 
 
     folder = collection_folder(size)
     started = time.perf_counter()
-    settings = Settings(index_path=str(folder), collection=COLLECTION, support_model=support)
+    where = {"index_path": str(folder)} if port is None else {"chroma_host": "127.0.0.1", "chroma_port": port}
+    settings = Settings(collection=COLLECTION, support_model=support, **where)  # type: ignore[arg-type]
     assistant = Assistant(settings, embedder=embedder)
     store = assistant.store
     open_seconds = time.perf_counter() - started
@@ -259,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rebuild", action="store_true", help="build the collections again")
     parser.add_argument("--json", action="store_true", help="print every figure as JSON")
+    parser.add_argument("--server", action="store_true", help="ask through `chroma run` over each collection's folder")
     parser.add_argument(
         "--within",
         action="store_true",
@@ -270,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("sizes must be >= 400 chunks (the real articles) and --questions > 0")
 
     from assistant.settings import Settings
+    from index.chroma_client import close_connections
     from index.embedding import Embedder
 
     print(f"machine {common.machine()}; load {common.load()}; busy {common.busy_processes()}", file=sys.stderr)
@@ -280,7 +293,10 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {"machine": common.machine(), "precision": embedder.precision, "sizes": []}
     for size in sizes:
         build = ensure_collection(size, embedder, args.rebuild)
-        figures = measure(size, embedder, asked, within=args.within, support=args.support)
+        close_connections()  # the folder is served by `chroma run` next, with --server: no other client may open it
+        with common.chroma_served(collection_folder(size)) if args.server else contextlib.nullcontext() as port:
+            figures = measure(size, embedder, asked, within=args.within, support=args.support, port=port)
+        figures["mode"] = "server" if args.server else "embedded"
         figures["build"] = build
         result["sizes"].append(figures)
         print(

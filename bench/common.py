@@ -154,3 +154,37 @@ def save_result(name: str, data: dict) -> Path:
     path = folder / f"{name}.json"
     path.write_text(json.dumps(data, indent=2, default=str))
     return path
+
+
+@contextmanager
+def chroma_served(folder: Path, seconds: float = 300) -> Iterator[int]:
+    """`chroma run` over `folder` on 127.0.0.1 and a free port (yielded), stopped by its PID afterwards. Nothing
+    else may open the folder meanwhile."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [str(Path(sys.executable).with_name("chroma")), "run", "--path", str(folder), "--port", str(port)]
+    log = open(folder.parent / f"chroma-run-{folder.name}.log", "a")  # noqa: SIM115 - closed below
+    server = subprocess.Popen([*command, "--host", "127.0.0.1"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + seconds
+        while True:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"chroma run over {folder} did not start (see {log.name})")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        yield port
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
