@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import secrets
+from array import array
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -179,9 +180,8 @@ class LexicalIndex:
 
     def _with_segment(self, chunks: Sequence[StoredChunk]) -> LexicalIndex:
         vocabulary = dict(self.vocabulary)
-        row_ids: list[int] = []
-        term_ids: list[int] = []
-        values: list[int] = []
+        # Typed arrays, not lists: 6.8 million entries per 100,000 chunks, 36 bytes each as Python ints, 8 here
+        row_ids, term_ids, values = array("q"), array("q"), array("q")
         lengths = np.empty(len(chunks), dtype=np.float32)
         for number, stored in enumerate(chunks):
             words = tokens(stored.chunk.text)
@@ -192,8 +192,8 @@ class LexicalIndex:
             row_ids.extend([number] * (len(term_ids) - len(row_ids)))
         width = len(vocabulary)
         rows = RowTable.of(chunks)
-        chunk_ids, word_ids = np.asarray(row_ids, dtype=np.int64), np.asarray(term_ids, dtype=np.int64)
-        segment = _segment(rows, chunk_ids, word_ids, np.asarray(values, dtype=np.float32), width, lengths)
+        chunk_ids, word_ids = np.frombuffer(row_ids, dtype=np.int64), np.frombuffer(term_ids, dtype=np.int64)
+        segment = _segment(rows, chunk_ids, word_ids, np.frombuffer(values, dtype=np.int64), width, lengths)
         df = np.zeros(width, dtype=np.int64)
         df[: len(self.df)] = self.df
         df += np.diff(segment.indptr)

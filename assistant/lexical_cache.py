@@ -19,6 +19,7 @@ from index.models import IndexState
 from index.records import StoredChunk
 from index.store import ChunkStore
 
+MAP_FROM_ROWS = 20_000  # a segment this large, just built in memory, is let go once saved and mapped from its files
 FETCH_ONE_BY_ONE = 32  # up to this many changed documents are read from the store one by one, else in one pass
 OFF = "off"  # the lexical_cache setting that keeps a server's lexical index in memory only
 
@@ -84,6 +85,7 @@ class LexicalCache:
                 if folder is not None:
                     try:
                         save(index, folder)
+                        index = _mapped(index, previous, folder)
                     except OSError:
                         pass  # a read-only index (or cache folder) still answers; the next process rebuilds
             self._index, self._generation = index, state.generation
@@ -106,3 +108,13 @@ class LexicalCache:
         if len(document_ids) <= FETCH_ONE_BY_ONE:
             return [stored for doc_id in sorted(document_ids) for stored in store.iter_chunks(doc_id, state)]
         return [stored for stored in store.iter_chunks(state=state) if stored.chunk.document_id in document_ids]
+
+
+def _mapped(index: LexicalIndex, previous: LexicalIndex, folder: Path) -> LexicalIndex:
+    """`index`, as loaded back from `folder` (texts and postings mapped, not held) when it has a large segment that
+    was built in memory; else, or when another process saved something else there meanwhile, `index` itself."""
+    before = {segment.name for segment in previous.segments}
+    if not any(len(s.rows) >= MAP_FROM_ROWS for s in index.segments if s.name not in before):
+        return index
+    loaded = load(folder)
+    return loaded if loaded is not None and loaded.documents == index.documents else index

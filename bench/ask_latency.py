@@ -217,6 +217,7 @@ def measure(
     within: bool = False,
     support: bool = False,
     port: int | None = None,
+    time_rebuild: bool = True,
 ) -> dict:
     """Open the collection, time the lexical index (rebuilt and loaded), then ask the questions; with `within`,
     ask them again within one chosen document: the article the question was written from (it holds the answer),
@@ -232,8 +233,9 @@ def measure(
     store = assistant.store
     open_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    LexicalCache(store, persist=False).current(store.state())
-    rebuild_seconds = time.perf_counter() - started
+    if time_rebuild:
+        LexicalCache(store, persist=False).current(store.state())
+    rebuild_seconds = time.perf_counter() - started if time_rebuild else None
     LexicalCache(store).current(store.state())  # saves it when nothing is saved yet
     started = time.perf_counter()
     assistant.warm_up()  # loads the saved lexical index
@@ -270,6 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rebuild", action="store_true", help="build the collections again")
     parser.add_argument("--json", action="store_true", help="print every figure as JSON")
+    parser.add_argument(
+        "--no-rebuild", action="store_true", help="do not time a rebuild of the lexical index (minutes at 1M chunks)"
+    )
     parser.add_argument("--server", action="store_true", help="ask through `chroma run` over each collection's folder")
     parser.add_argument(
         "--within",
@@ -295,7 +300,10 @@ def main(argv: list[str] | None = None) -> int:
         build = ensure_collection(size, embedder, args.rebuild)
         close_connections()  # the folder is served by `chroma run` next, with --server: no other client may open it
         with common.chroma_served(collection_folder(size)) if args.server else contextlib.nullcontext() as port:
-            figures = measure(size, embedder, asked, within=args.within, support=args.support, port=port)
+            rebuild = not args.no_rebuild
+            figures = measure(
+                size, embedder, asked, within=args.within, support=args.support, port=port, time_rebuild=rebuild
+            )
         figures["mode"] = "server" if args.server else "embedded"
         figures["build"] = build
         result["sizes"].append(figures)
@@ -311,11 +319,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"precision {result['precision']}; {args.questions} questions per size, model loaded, warm caches")
     for figures in result["sizes"]:
+        rebuilt = "-" if figures["lexical_rebuild_s"] is None else f"{figures['lexical_rebuild_s']:.2f}"
         print(
-            f"{figures['chunks']:>7,} chunks / {figures['documents']:,} documents: ask p50 {figures['p50_ms']:.1f} ms, "
-            f"p95 {figures['p95_ms']:.1f} ms, {figures['asks_per_s']:.1f} asks/s; lexical index rebuilt "
-            f"{figures['lexical_rebuild_s']:.2f} s, loaded {figures['lexical_load_s']:.2f} s; RSS "
-            f"{figures['rss_mb']:.0f} MB; load {figures['load']}"
+            f"{figures['chunks']:>7,} chunks / {figures['documents']:,} documents ({figures['mode']}): ask p50 "
+            f"{figures['p50_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms, {figures['asks_per_s']:.1f} asks/s; lexical "
+            f"index rebuilt {rebuilt} s, loaded {figures['lexical_load_s']:.2f} s; "
+            f"RSS {figures['rss_mb']:.0f} MB; load {figures['load']}"
         )
         _print_stages(figures)
         for key, what in WITHIN_PASSES.items():

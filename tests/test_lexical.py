@@ -157,3 +157,21 @@ def test_a_saved_index_gives_back_every_field_and_maps_its_texts(tmp_path):
     assert not isinstance(segment.rows.texts, bytes) and isinstance(segment.indices, np.memmap)
     assert results(loaded, "Zoë carte") == results(index, "Zoë carte") and results(index, "Zoë carte")
     assert not (tmp_path / "lexical" / "vocabulary.json").exists()
+
+
+def test_a_large_segment_built_in_memory_is_mapped_once_saved(make_assistant, fake_embedder, monkeypatch):
+    """The first process on a big collection builds the index in memory; once saved, it answers from the mapped
+    files (the memory of a warm start), and small updates after it stay in memory."""
+    import assistant.lexical_cache as lexical_cache
+
+    monkeypatch.setattr(lexical_cache, "MAP_FROM_ROWS", 3)
+    assistant = make_assistant(fake_embedder)
+    assistant.index_documents([make_document(f"/docs/{n}.txt", f"doc {n}", PASSAGES[n]) for n in range(6)])
+    cache = LexicalCache(assistant.store)
+    built = cache.current(assistant.store.state())
+    assert [type(segment.rows.texts).__name__ for segment in built.segments] == ["mmap"]
+    assert "Eiffel" in built.search("Eiffel Tower height", 1)[0][0].chunk.text
+    assistant.index_documents([make_document("/docs/new.txt", "new", "Zebras have black and white stripes.")])
+    grown = cache.current(assistant.store.state())
+    assert isinstance(grown.segments[-1].rows.texts, bytes) and len(grown.segments[-1].rows) < 3
+    assert "Zebras" in grown.search("zebra stripes", 1)[0][0].chunk.text
