@@ -14,7 +14,7 @@ import math
 import secrets
 from array import array
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -70,7 +70,7 @@ class LexicalIndex:
         documents = {stored.chunk.document_id: stored.document_sha256 for stored in chunks}
         return cls().updated(documents, lambda wanted: chunks)
 
-    def updated(self, visible: dict[str, str], fetch: Callable[[set[str]], Iterable[StoredChunk]]) -> LexicalIndex:
+    def updated(self, visible: Mapping[str, str], fetch: Callable[[set[str]], Iterable[StoredChunk]]) -> LexicalIndex:
         """The index of the `visible` documents (id -> hash); `fetch(ids)` reads the chunks of the ids it names."""
         removed = [doc_id for doc_id, sha in self.documents.items() if visible.get(doc_id) != sha]
         added = {doc_id for doc_id, sha in visible.items() if self.documents.get(doc_id) != sha}
@@ -116,19 +116,20 @@ class LexicalIndex:
         scores = np.concatenate([self._scores(segment, ids, weights, average) for segment in self.segments])
         starts = np.cumsum([0] + [len(segment.rows) for segment in self.segments])
         if within is None:
-            scores[~np.concatenate(self.alive)] = 0.0
+            if self.count < len(scores):  # some rows are of versions no longer visible
+                scores[~np.concatenate(self.alive)] = 0.0
         else:
             chosen = np.zeros(len(scores), dtype=bool)  # the places of documents hold their live rows only
             for number, rows in (self.places[doc_id] for doc_id in within if doc_id in self.places):
                 chosen[starts[number] + rows] = True
             scores[~chosen] = 0.0
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
+        scored = np.flatnonzero(scores > 0)  # the chunks sharing a word: a small part of a large collection
+        if len(scored) > k:
+            kth = np.partition(scores[scored], len(scored) - k)[len(scored) - k]
+            scored = scored[scores[scored] >= kth]
+        top = scored[np.lexsort((scored, -scores[scored]))][:k]  # best first; equal scores in the order stored
         found = []
         for position in top:
-            if scores[position] <= 0:
-                break
             number = int(np.searchsorted(starts, position, side="right")) - 1
             found.append((self.segments[number].rows[position - starts[number]].stored(), float(scores[position])))
         return found

@@ -20,7 +20,7 @@ from index.records import StoredChunk
 from index.store import ChunkStore
 
 MAP_FROM_ROWS = 20_000  # a segment this large, just built in memory, is let go once saved and mapped from its files
-FETCH_ONE_BY_ONE = 32  # up to this many changed documents are read from the store one by one, else in one pass
+CHUNKS_PER_READ = 2000  # the chunks of the documents read together (Chroma's page)
 OFF = "off"  # the lexical_cache setting that keeps a server's lexical index in memory only
 
 
@@ -104,10 +104,18 @@ class LexicalCache:
         return self.folder
 
     def _fetch(self, document_ids: set[str], state: IndexState) -> Iterable[StoredChunk]:
-        store = self._store
-        if len(document_ids) <= FETCH_ONE_BY_ONE:
-            return [stored for doc_id in sorted(document_ids) for stored in store.iter_chunks(doc_id, state)]
-        return [stored for stored in store.iter_chunks(state=state) if stored.chunk.document_id in document_ids]
+        """The chunks of these documents, read a group of documents at a time (about a page of chunks each):
+        paging through the whole collection instead costs more at every page (docs/benchmarks.md, Scale)."""
+        groups: list[list[str]] = [[]]
+        size = 0
+        for doc_id in sorted(document_ids):
+            document = state.documents.get(doc_id)
+            size += document.chunks if document is not None else 0
+            if groups[-1] and size > CHUNKS_PER_READ:
+                groups.append([])
+                size = document.chunks if document is not None else 0
+            groups[-1].append(doc_id)
+        return [stored for group in groups if group for stored in self._store.iter_chunks(group, state)]
 
 
 def _mapped(index: LexicalIndex, previous: LexicalIndex, folder: Path) -> LexicalIndex:

@@ -134,6 +134,7 @@ class IndexReader:
         self._stored_texts = StoredTexts(store)
         self._damaged: dict[str, tuple[str, str]] = {}  # found by questions in this process: id -> (sha256, why)
         self._lock = threading.Lock()
+        self._outdated: tuple[IndexState | None, frozenset[str]] = (None, frozenset())
 
     def snapshot(self) -> IndexSnapshot:
         state = self.store.state()
@@ -144,7 +145,9 @@ class IndexReader:
                 self._report(document, "some of its stored chunks are missing")
         with self._lock:
             damaged = dict(self._damaged)
-        left_out = {doc.id: OUTDATED for doc in state.documents.values() if is_outdated(doc)}
+        if self._outdated[0] is not state:  # worked out once per state: it reads every document
+            self._outdated = (state, frozenset(doc.id for doc in state.documents.values() if is_outdated(doc)))
+        left_out = dict.fromkeys(self._outdated[1], OUTDATED)
         for doc_id, (sha256, why) in damaged.items():
             document = state.documents.get(doc_id)
             if document is not None and document.sha256 == sha256:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
+from types import MappingProxyType
 
 
 @dataclass(frozen=True)
@@ -108,10 +110,26 @@ class IndexState:
     documents: Mapping[str, IndexedDocument]
     profile: IndexProfile | None = None  # None: nothing written yet, or written before profiles were recorded
 
-    @property
-    def versions(self) -> dict[str, str]:
-        """The visible version (content hash) of each document, by id."""
-        return {document.id: document.sha256 for document in self.documents.values()}
+    @cached_property
+    def versions(self) -> Mapping[str, str]:
+        """The visible version (content hash) of each document, by id (worked out once per state: every question
+        reads it, and a large index has tens of thousands of documents)."""
+        return MappingProxyType({document.id: document.sha256 for document in self.documents.values()})
+
+    @cached_property
+    def chunk_count(self) -> int:
+        return sum(document.chunks for document in self.documents.values())
+
+    def searched(
+        self, within: Collection[str] | None = None, leave_out: Collection[str] = ()
+    ) -> tuple[Mapping[str, str], int]:
+        """The versions of the documents a search covers (those in `within`, all when None, but those in
+        `leave_out`), and how many chunks they have."""
+        if within is None and not leave_out:
+            return self.versions, self.chunk_count
+        chosen = set(self.versions if within is None else within) - set(leave_out)
+        versions = {doc_id: sha for doc_id, sha in self.versions.items() if doc_id in chosen}
+        return versions, sum(self.documents[doc_id].chunks for doc_id in versions)
 
 
 class FileStatus(StrEnum):

@@ -126,11 +126,8 @@ class ChunkStore:
         documents named in `within` (None: all) but those in `leave_out`, with their cosine similarity. One Chroma
         call, unless left-over records of other versions (or left-out documents) took the places."""
         state = state or self.state()
-        chosen = set(state.versions if within is None else within) - set(leave_out)
-        versions = {doc_id: sha for doc_id, sha in state.versions.items() if doc_id in chosen}
+        versions, total = state.searched(within, leave_out)  # the total from the manifest: no Chroma count() per query
         where = None if within is None else {"document_id": {"$in": sorted(versions)}}
-        # The total is free from the manifest; a Chroma count() per query is not.
-        total = sum(state.documents[doc_id].chunks for doc_id in versions)
         if total == 0 or k <= 0:
             return []
         wanted = min(total, k + 8)
@@ -152,14 +149,16 @@ class ChunkStore:
         found = self._read(vectors_query(self._chunks_name, list(by_id)), "searching the index")
         return [by_id[record_id] for record_id in found["ids"]], np.asarray(found["embeddings"], dtype=np.float32)
 
-    def iter_chunks(self, document_id: str | None = None, state: IndexState | None = None) -> Iterator[StoredChunk]:
-        """Every chunk visible in `state` (read now when not given), or those of one document, in pages."""
+    def iter_chunks(
+        self, documents: str | Sequence[str] | None = None, state: IndexState | None = None
+    ) -> Iterator[StoredChunk]:
+        """Every chunk visible in `state` (read now when not given), or those of the documents named (an id, or
+        several: one read for as many as fit a page, where paging the whole collection costs more at every page)."""
         versions = (state or self.state()).versions
-        where: dict[str, Any] | None = None
-        if document_id:
-            if document_id not in versions:
-                return
-            where = {"$and": [{"document_id": document_id}, {"sha256": versions[document_id]}]}
+        named = [documents] if isinstance(documents, str) else list(documents or ())
+        where: dict[str, Any] | None = {"document_id": {"$in": named}} if len(named) > 1 else None
+        if len(named) == 1:  # a version not visible (or no document) matches nothing
+            where = {"$and": [{"document_id": named[0]}, {"sha256": versions.get(named[0], "")}]}
         for page in self._pages(self._chunks_name, where):
             for chunk_id, document, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=False):
                 if versions.get(metadata["document_id"]) == metadata["sha256"]:
@@ -325,9 +324,8 @@ class ChunkStore:
             documents = {entry.document_id for entry in stale} | set(legacy)
             if documents:
                 ids = sorted(documents)
-                found = self._read(
-                    lambda c: c(self._manifest_name).get(ids=ids, include=["metadatas"]), "repairing the index"
-                )
+                listed = lambda c: c(self._manifest_name).get(ids=ids, include=["metadatas"])  # noqa: E731
+                found = self._read(listed, "repairing the index")
                 keep: dict[str, set[str]] = {document_id: set() for document_id in ids}
                 for document_id, metadata in zip(found["ids"], found["metadatas"] or [], strict=False):
                     keep[document_id].add(str(metadata["sha256"]))
@@ -357,8 +355,7 @@ class ChunkStore:
                 touched.add(str(metadata.get("document_id")))
             else:
                 counts[document.id] = counts.get(document.id, 0) + 1
-        for first in range(0, len(orphans), 1000):
-            part = orphans[first : first + 1000]
+        for part in (orphans[first : first + 1000] for first in range(0, len(orphans), 1000)):
             self._write_op(collection_call(self._chunks_name, "delete", ids=part), "repairing the index")
         for document_id, document in manifest.items():
             if counts.get(document_id, 0) != document.chunks:
