@@ -163,8 +163,11 @@ def chroma_served(folder: Path, seconds: float = 300) -> Iterator[int]:
     import socket
     import urllib.request
 
+    # A fixed port (BENCH_CHROMA_PORT) lets later runs find the lexical index a server-mode process saved: its cache
+    # folder is named after the server's address.
+    port = int(os.environ.get("BENCH_CHROMA_PORT", "0"))
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind(("127.0.0.1", port))
         port = probe.getsockname()[1]
     command = [str(Path(sys.executable).with_name("chroma")), "run", "--path", str(folder), "--port", str(port)]
     log = open(folder.parent / f"chroma-run-{folder.name}.log", "a")  # noqa: SIM115 - closed below

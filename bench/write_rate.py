@@ -1,0 +1,78 @@
+"""Write rate: chunks per second written to the store into an empty collection and into the collection of a given
+size, one after the other under the same load (pre-embedded chunks, 10 documents of 100 chunks per write, as the
+indexer writes its batches). What is written into an existing collection is removed afterwards.
+
+    python bench/write_rate.py --size 1000000 [--writes 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import common  # first: puts the repository on sys.path and sets the OpenMP wait policy before torch loads
+
+
+def timed_writes(folder: Path, writes: int, embedder, first_number: int) -> dict:
+    """Write `writes` batches into the collection in `folder`; returns the rate, then removes what it wrote."""
+    from ask_latency import COLLECTION, WRITE_BATCH_DOCUMENTS, generated_document, sentence_bank
+
+    from assistant import Assistant, Settings
+    from index.store import DocumentWrite
+
+    sentences, vectors = sentence_bank(embedder)
+    store = Assistant(Settings(index_path=str(folder), collection=COLLECTION), embedder=embedder).store
+    before, rng, number = store.chunk_count(), random.Random(first_number), first_number
+    batches = []
+    for _ in range(writes):
+        numbers = range(number, number + WRITE_BATCH_DOCUMENTS)
+        batches.append([DocumentWrite(*generated_document(n, 100, sentences, vectors, rng)) for n in numbers])
+        number += WRITE_BATCH_DOCUMENTS
+    load_before, started = common.load(), time.perf_counter()
+    with store.writing():
+        for batch in batches:
+            store.write_documents(batch, embedder.model_id)
+    seconds = time.perf_counter() - started
+    written = sum(len(write.chunks) for batch in batches for write in batch)
+    store.remove_documents([write.document.id for batch in batches for write in batch])
+    return {
+        "collection_chunks": before,
+        "written": written,
+        "chunks_per_s": written / seconds,
+        "load": [load_before, common.load()],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog="Figures: docs/benchmarks.md")
+    parser.add_argument("--size", type=int, default=100000, help="the collection of bench/ask_latency.py to write to")
+    parser.add_argument("--writes", type=int, default=10, help="writes of 1,000 chunks each (default 10)")
+    args = parser.parse_args(argv)
+    from ask_latency import collection_folder, ensure_collection
+
+    from assistant.settings import Settings
+    from index.embedding import Embedder
+
+    embedder = Embedder(Settings.from_env().embedder_settings())
+    ensure_collection(args.size, embedder)
+    empty = Path(tempfile.mkdtemp(prefix="write-rate-"))
+    try:
+        rows = [timed_writes(empty, args.writes, embedder, 5_000_000)]
+        rows.append(timed_writes(collection_folder(args.size), args.writes, embedder, 6_000_000))
+    finally:
+        shutil.rmtree(empty, ignore_errors=True)
+    result = {"machine": common.machine(), "writes": rows, "ratio": rows[1]["chunks_per_s"] / rows[0]["chunks_per_s"]}
+    common.save_result("write_rate", result)
+    for row in rows:
+        print(f"into {row['collection_chunks']:>9,} chunks: {row['chunks_per_s']:.0f} chunks/s (load {row['load']})")
+    print(f"ratio {result['ratio']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
