@@ -82,10 +82,8 @@ class RowTable(Sequence[LexicalRow]):
             after = gaps.setdefault(stored.gap_after, len(gaps))
             page = NO_PAGE if c.page is None else c.page
             numbers[position] = (document, c.ordinal, c.start, c.end, page, before, after)
-        offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
-        np.cumsum([len(text) for text in encoded], out=offsets[1:])
         ids = [stored.chunk.id for stored in chunks]
-        return cls(ids, list(documents), numbers, list(gaps), offsets, b"".join(encoded))
+        return cls(ids, list(documents), numbers, list(gaps), *_packed(encoded))
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
@@ -95,7 +93,7 @@ class RowTable(Sequence[LexicalRow]):
             raise TypeError("a RowTable is read one row at a time")
         document, ordinal, start, end, page, before, after = (int(n) for n in self.numbers[position])
         facts = self.documents[document]
-        text = bytes(self.texts[self.text_offsets[position] : self.text_offsets[position + 1]]).decode("utf-8")
+        text = self._text(position).decode("utf-8")
         gap_before, gap_after = self.gaps[before], self.gaps[after]
         return LexicalRow(
             self.chunk_ids[position], facts.document_id, ordinal, start, end, None if page == NO_PAGE else page,
@@ -112,11 +110,13 @@ class RowTable(Sequence[LexicalRow]):
     def kept(self, mask: np.ndarray) -> RowTable:
         """The rows where `mask` is true, in order."""
         positions = np.flatnonzero(mask)
-        texts = [bytes(self.texts[self.text_offsets[p] : self.text_offsets[p + 1]]) for p in positions]
-        offsets = np.zeros(len(positions) + 1, dtype=np.int64)
-        np.cumsum([len(text) for text in texts], out=offsets[1:])
         ids = [self.chunk_ids[p] for p in positions]
-        return RowTable(ids, self.documents, self.numbers[positions], self.gaps, offsets, b"".join(texts))
+        texts = _packed([self._text(int(p)) for p in positions])
+        return RowTable(ids, self.documents, self.numbers[positions], self.gaps, *texts)
+
+    def _text(self, position: int) -> bytes:
+        """The UTF-8 text of one row (a slice of a mapped file is read from it)."""
+        return self.texts[int(self.text_offsets[position]) : int(self.text_offsets[position + 1])]
 
 
 def joined(tables: Sequence[RowTable]) -> RowTable:
@@ -138,6 +138,13 @@ def joined(tables: Sequence[RowTable]) -> RowTable:
         size += int(table.text_offsets[-1])
     numbers = np.concatenate(parts) if parts else np.empty((0, 7), dtype=np.int64)
     return RowTable(ids, list(documents), numbers, list(gaps), np.concatenate(offsets), b"".join(texts))
+
+
+def _packed(texts: list[bytes]) -> tuple[np.ndarray, bytes]:
+    """Byte offsets (one more than texts) and the texts joined into one buffer."""
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum([len(text) for text in texts], out=offsets[1:])
+    return offsets, b"".join(texts)
 
 
 def save_rows(table: RowTable, stem: Path) -> dict[str, Any]:
