@@ -89,6 +89,17 @@ def rss_mb() -> float:
     return 0.0
 
 
+def rss_parts_mb() -> dict[str, float]:
+    """Resident memory of this process now by kind, in MB: anonymous (heap, arrays), file-backed (mapped files,
+    pages the system can drop) and shared memory."""
+    parts = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(("RssAnon:", "RssFile:", "RssShmem:")):
+            name, value = line.split()[:2]
+            parts[name.rstrip(":")] = round(int(value) / 1024, 1)
+    return parts
+
+
 def peak_rss_mb() -> float:
     import resource
 
@@ -167,6 +178,7 @@ def chroma_served(folder: Path, seconds: float = 300) -> Iterator[int]:
     # folder is named after the server's address.
     port = int(os.environ.get("BENCH_CHROMA_PORT", "0"))
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a fixed port just left by a server is free
         probe.bind(("127.0.0.1", port))
         port = probe.getsockname()[1]
     command = [str(Path(sys.executable).with_name("chroma")), "run", "--path", str(folder), "--port", str(port)]

@@ -83,6 +83,7 @@ def child(size: int, launched: float, port: int | None) -> dict:
         "documents": len(store.documents()),
         "rss_mb": {name: round(value) for name, value in memory.items()},
         "peak_rss_mb": round(common.peak_rss_mb()),
+        "rss_parts_mb_after_50_answers": common.rss_parts_mb(),
         "precision": assistant.embedder.precision,
     }
 
@@ -133,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{row['chunks']:,} chunks in {row['documents']:,} documents (precision {row['precision']}):")
         print(f"    disk MB: {row['disk_mb']}")
         print(f"    resident MB: {row['rss_mb']}; peak {row['peak_rss_mb']} MB; load {row['load']}")
+        print(f"    resident after 50 answers, by kind (MB): {row['rss_parts_mb_after_50_answers']}")
         print(f"    {row['mode']}, run {row['run']}: seconds since launch {row['seconds_since_launch']}")
     return 0
 

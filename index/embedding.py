@@ -7,7 +7,9 @@ Speed notes (figures in docs/benchmarks.md):
   safetensors): the same vectors as sentence-transformers without importing it, transformers and scikit-learn,
   which took most of a cold start; other models load through sentence-transformers;
 - a query (or a few sentences) runs on `query_threads` intra-op threads: a short input gains nothing from a
-  second thread, and on a busy machine OpenMP threads waiting for each other turned 15 ms into hundreds;
+  second thread, and on a busy machine OpenMP threads waiting for each other turned 15 ms into hundreds; a few
+  sentences of `spread_from_chars` or more (an answer's 3 evidence sentences) take all of torch's threads when the
+  system has a core idle at that moment (3 sentences: 22 -> 16 ms on 2 idle cores, 4 ms slower with a core busy);
 - OpenMP threads should sleep rather than spin when idle (OMP_WAIT_POLICY=PASSIVE), which keeps both threads
   useful when other processes share the cores. OpenMP reads it once, when torch loads, so the entry points (CLI,
   app, bench) set it (assistant/runtime.py); a program that uses the library sets it itself (docs/api-contract.md).
@@ -15,6 +17,7 @@ Speed notes (figures in docs/benchmarks.md):
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -67,6 +70,7 @@ class EmbedderSettings:
     precision: str = "auto"  # auto | float32 | bfloat16
     batch_size: int = 32
     query_threads: int = 1  # CPU threads for a query or a few sentences; 0 = torch's default
+    spread_from_chars: int = 256  # a few texts this long in all use every thread while a core is idle; 0 = never
     backend: str = "auto"  # auto (built-in encoder for plain BERT models) | sentence-transformers
     fused: bool = True  # built-in encoder, bf16 on CPU: oneDNN linear+GELU fused where torch has it
 
@@ -77,6 +81,8 @@ class EmbedderSettings:
             raise ValueError(f"batch_size must be > 0, got {self.batch_size}")
         if self.query_threads < 0:
             raise ValueError(f"query_threads must be >= 0, got {self.query_threads}")
+        if self.spread_from_chars < 0:
+            raise ValueError(f"spread_from_chars must be >= 0, got {self.spread_from_chars}")
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
 
@@ -134,15 +140,17 @@ class Embedder:
         return int(self._model.dimension)
 
     def _encode_interactive(self, texts: list[str]) -> np.ndarray:
-        """Encode a few short texts on `query_threads` CPU threads (restored afterwards)."""
+        """Encode a few short texts on `query_threads` CPU threads, or on all of torch's while a core is idle when
+        they are long enough to gain from it (the thread count is restored afterwards)."""
         threads = self.settings.query_threads
         if threads == 0 or self.device != "cpu":
             return self._model.encode(texts, self.settings.batch_size)
         import torch
 
+        spread = 0 < self.settings.spread_from_chars <= sum(map(len, texts)) and idle_cores() > 0
         with self._query_lock:
             before = torch.get_num_threads()
-            torch.set_num_threads(min(threads, before))
+            torch.set_num_threads(before if spread else min(threads, before))
             try:
                 return self._model.encode(texts, self.settings.batch_size)
             finally:
@@ -165,6 +173,16 @@ class Embedder:
             backend = "sentence-transformers"
         self.device, self.precision, self.backend = device, precision, backend
         return model
+
+
+def idle_cores() -> int:
+    """Cores this process may use that nothing runs on at this moment (the running tasks of /proc/loadavg, this one
+    included); 0 where that cannot be read."""
+    try:
+        running = int(Path("/proc/loadavg").read_text().split()[3].split("/")[0])
+    except (OSError, IndexError, ValueError):
+        return 0
+    return max(0, len(os.sched_getaffinity(0)) - running)
 
 
 class _SentenceTransformersEncoder:

@@ -3,6 +3,7 @@ sentence-transformers; and each setting is honoured. (BM25: test_lexical.py.)"""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from helpers import PASSAGES, QUESTIONS
 
 from assistant.settings import Settings
-from index.embedding import Embedder, EmbedderSettings, cpu_supports_fast_bf16, resolve_precision
+from index.embedding import Embedder, EmbedderSettings, cpu_supports_fast_bf16, idle_cores, resolve_precision
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -141,6 +142,41 @@ def test_batches_and_query_threads_are_honoured(float32_embedder, monkeypatch):
     embedder.embed_query("one short question")
     assert seen == [(1, 1)], "a query runs on one thread"
     assert torch.get_num_threads() == before, "and the thread count is restored"
+
+
+def test_a_few_long_sentences_use_every_thread_only_while_a_core_is_idle(float32_embedder, monkeypatch):
+    import torch
+
+    import index.embedding as embedding
+
+    embedder = Embedder(EmbedderSettings(precision="float32", query_threads=1, spread_from_chars=100))
+    embedder.warm_up()
+    model = embedder.encoder
+    seen: list[int] = []
+    forward = model.forward
+
+    def spy(ids, mask):
+        seen.append(torch.get_num_threads())
+        return forward(ids, mask)
+
+    monkeypatch.setattr(model, "forward", spy)
+    before = torch.get_num_threads()
+    sentences = ["The committee met in Geneva on the third of May to settle the budget."] * 3  # 210 characters
+    monkeypatch.setattr(embedding, "idle_cores", lambda: 1)
+    spread = embedder.embed_documents(sentences)
+    embedder.embed_query("one short question")
+    monkeypatch.setattr(embedding, "idle_cores", lambda: 0)
+    single = embedder.embed_documents(sentences)
+    assert seen == [before, 1, 1], "long texts spread while a core is idle; a short query and a busy system do not"
+    assert torch.get_num_threads() == before
+    assert np.array_equal(spread, single), "the thread count does not change the vectors"
+    with pytest.raises(ValueError, match="spread_from_chars"):
+        EmbedderSettings(spread_from_chars=-1)
+
+
+def test_idle_cores_reads_the_running_tasks():
+    cores = idle_cores()
+    assert 0 <= cores < len(os.sched_getaffinity(0)), "this process itself is running, so not every core is idle"
 
 
 def test_help_imports_no_heavy_library():
