@@ -12,6 +12,7 @@ from typing import Any
 
 from assistant import prompts
 from assistant.answerer import answered, declined
+from assistant.citations import CitationBuilder
 from assistant.errors import ChatModelError
 from assistant.evidence import Evidence
 from assistant.extractive import ExtractiveAnswerer
@@ -27,6 +28,7 @@ _REWRITE_LABEL = re.compile(r"^(?:rewritten question|question)\s*:\s*", re.IGNOR
 _CITED = re.compile(r"\[\d+\]")
 NOTHING_VERIFIED = "The chat model's answer could not be verified against the documents; this is the extractive answer."
 MODEL_DECLINED = "The chat model found no answer, but the documents hold a close match; this is the extractive answer."
+CLOSEST_LABEL = "Closest passage in the documents:"
 
 
 def fenced_passages(passages: list[Passage], fence: str) -> str:
@@ -79,12 +81,20 @@ class ChatModelAnswerer:
 
     mode = AnswerMode.CHAT_MODEL
 
-    def __init__(self, create_model: Callable[[], Any], embedder: Embedder, fallback_above: float = FALLBACK_ABOVE):
+    def __init__(
+        self,
+        create_model: Callable[[], Any],
+        embedder: Embedder,
+        fallback_above: float = FALLBACK_ABOVE,
+        closest_quote: bool = True,
+    ):
         """`create_model` makes the chat model on first use (so that choosing this answerer stays cheap);
         `fallback_above`: the evidence score from which the model's "not in the documents" is overruled by the
-        extractive answer."""
+        extractive answer; `closest_quote`: add the evidence's best sentence after a verified answer that does not
+        quote it (measured in docs/quality.md)."""
         self._create_model = create_model
         self.fallback_above = fallback_above
+        self.closest_quote = closest_quote
         self.extractive = ExtractiveAnswerer()
         self._model: Any = None
         self._lock = threading.Lock()
@@ -122,7 +132,11 @@ class ChatModelAnswerer:
         if not verified.citations:
             yield self._fallback(evidence, raw, NOTHING_VERIFIED, verified.unsupported)
             return
-        yield answered(evidence, self.mode, verified.text, verified.citations, verified.unsupported)
+        text, closest = verified.text, 0
+        if self.closest_quote:
+            text, closest = with_closest_sentence(evidence, builder, text)
+        answer = answered(evidence, self.mode, text, builder.citations, verified.unsupported)
+        yield replace(answer, closest=closest)
 
     def _fallback(self, evidence: Evidence, raw: str, reason: str, unsupported: Sequence[str] = ()) -> Answer:
         """The extractive answer from the same evidence, saying why the chat model's answer is not the one shown;
@@ -131,6 +145,20 @@ class ChatModelAnswerer:
         if not answer.answered:
             return declined(evidence, self.mode, unsupported)
         return replace(answer, fallback=reason, unverified=raw)
+
+
+def with_closest_sentence(evidence: Evidence, builder: CitationBuilder, text: str) -> tuple[str, int]:
+    """`text` with the evidence's best sentence quoted after it when no citation of `builder` is that sentence, and
+    the new citation's number (0: nothing added). A small model's verified answer often rests on another sentence
+    than the one the extractive answerer ranks first; with both shown, the reader checks one against the other."""
+    if not evidence.sentences:
+        return text, 0
+    best = evidence.sentences[0]
+    known = len(builder.citations)
+    citation = builder.cite(best.passage, best.start, best.end, best.score)
+    if citation is None or len(builder.citations) == known:  # not verbatim, or already quoted
+        return text, 0
+    return f"{text}\n\n{CLOSEST_LABEL} {' '.join(best.text.split())} [{citation.n}]", citation.n
 
 
 def _text(message: Any) -> str:

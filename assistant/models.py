@@ -78,6 +78,9 @@ class Answer:
     # never verified, to show only on request and marked so.
     fallback: str = ""
     unverified: str = ""
+    # The chat model's answer verified but did not quote the sentence the evidence ranks first: that sentence is added
+    # after it, under CLOSEST_LABEL, as this citation's number (0: nothing added).
+    closest: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: plain dicts, lists, strings and numbers."""

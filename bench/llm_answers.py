@@ -35,7 +35,16 @@ def _sentences(text: str) -> int:
     return len(split_claims(text))
 
 
-def summarise(run) -> dict:  # type: ignore[no-untyped-def]
+def _right_without_closest(result, clapnq: bool) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the answer's quotes hold the gold without the closest sentence added beside the model's answer."""
+    from assistant.evaluation import metrics
+
+    quotes = [c.quote for c in result.citations if c.n != result.closest]
+    matches = metrics.quote_matches_evidence if clapnq else metrics.quote_contains_gold
+    return result.answered and matches(quotes, result.gold)
+
+
+def summarise(run, clapnq: bool = False) -> dict:  # type: ignore[no-untyped-def]
     results = run.results
     answerable = [r for r in results if not r.is_impossible]
     unanswerable = [r for r in results if r.is_impossible]
@@ -61,6 +70,14 @@ def summarise(run) -> dict:  # type: ignore[no-untyped-def]
         "own answers (answerable): count, right": [len(own), share(own, lambda r: r.quote_has_gold)],
         "fallback answers (answerable): count, right": [len(fallback), share(fallback, lambda r: r.quote_has_gold)],
         "fallback rate (all answered)": share(answered, lambda r: bool(r.fallback)),
+        "closest sentence added (all answered)": share(answered, lambda r: bool(r.closest)),
+        "own answers right without the closest sentence": share(own, lambda r: _right_without_closest(r, clapnq)),
+        "answerable right without the closest sentence": share(
+            answerable, lambda r: r.answered and _right_without_closest(r, clapnq)
+        ),
+        "mean words per answer": round(statistics.mean(len(r.answer.split()) for r in answered), 1)
+        if answered
+        else None,
         "latency p50 / p95 ms": [
             round(statistics.median(latencies)),
             round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]),
@@ -125,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             report[name] = {}
             for label, settings in (("extractive", plain), ("chat model", chat)):
                 run = run_eval(SETS[name], settings, limit=args.limit, embedder=embedder)
-                report[name][label] = summarise(run)
+                report[name][label] = summarise(run, clapnq=name == "clapnq")
                 print(f"{name} {label}: {json.dumps(report[name][label])}", file=sys.stderr)
         report["load"] = f"{load_before} -> {load()}"
     print(json.dumps(report, indent=2))

@@ -13,7 +13,7 @@ from langchain_core.messages import AIMessage
 from assistant.claims import Claim, missing_facts, split_claims
 from assistant.cli_commands import run_ask
 from assistant.draft import CHECKING, DRAFT_LABEL, DraftDisplay
-from assistant.llm import MODEL_DECLINED, NOTHING_VERIFIED, rewrite_question
+from assistant.llm import CLOSEST_LABEL, MODEL_DECLINED, NOTHING_VERIFIED, rewrite_question
 from assistant.models import Turn
 from assistant.render import render_answer
 
@@ -102,6 +102,26 @@ def test_a_model_that_declines_on_strong_evidence_is_overruled(make_assistant, m
     answer = ask_with_reply(make_assistant, minilm, tmp_path, "NOT IN DOCUMENTS", "When does the ferry to Vela leave?")
     assert answer.fallback == MODEL_DECLINED
     assert answer.answered and any("seven in the morning" in c.quote for c in answer.citations)
+
+
+def test_the_closest_sentence_is_quoted_beside_a_verified_answer_that_rests_on_another(
+    make_assistant, minilm, tmp_path
+):
+    reply = "The minister spoke to reporters in Prague on Friday [1]."
+    answer = ask_with_reply(make_assistant, minilm, tmp_path, reply, "When does the ferry to Vela leave?")
+    assert answer.answered and not answer.fallback
+    assert answer.text.startswith("The minister spoke to reporters in Prague on Friday. [1]")
+    closing = f"{CLOSEST_LABEL} The ferry to Vela leaves at seven in the morning from the old harbour. [2]"
+    assert answer.text.endswith("\n\n" + closing)
+    assert answer.closest == 2 and answer.citations[1].n == 2
+    assert "seven in the morning" in answer.citations[1].quote
+
+
+def test_nothing_is_added_when_the_model_quotes_the_closest_sentence(make_assistant, minilm, tmp_path):
+    reply = "The ferry to Vela leaves at seven in the morning [1]."
+    answer = ask_with_reply(make_assistant, minilm, tmp_path, reply, "When does the ferry to Vela leave?")
+    assert answer.answered and answer.closest == 0
+    assert CLOSEST_LABEL not in answer.text and len(answer.citations) == 1
 
 
 def test_a_model_that_declines_on_weak_evidence_declines(make_assistant, minilm, tmp_path):

@@ -22,6 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from assistant import Assistant, Settings
 from assistant.answerer import NOT_FOUND
+from assistant.llm import CLOSEST_LABEL
 from assistant.models import Answer, AnswerMode, Citation, Passage, Turn
 from ui import state
 
@@ -88,6 +89,9 @@ def assert_holds(assistant: Assistant, answer: Answer) -> None:
         assert assistant.document_text(citation.document_id)[citation.start : citation.end] == citation.quote
     for sentence in answer.unsupported:
         assert not re.search(re.escape(sentence) + r"\s*\[\d+\]", answer.text), f"{sentence!r} carries a marker"
+    if answer.closest:
+        closing = answer.text.rpartition(CLOSEST_LABEL)[2]
+        assert closing != answer.text and markers(closing) == {answer.closest}, "the closest sentence is marked"
 
 
 def _words(text: str) -> list[str]:

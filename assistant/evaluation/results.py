@@ -48,6 +48,7 @@ class QuestionResult:
     support: str = ""  # the answerer's own word on its support (e.g. "weak"), once answers carry one
     fallback: str = ""  # why the chat model's answer was replaced by the extractive one (empty: it was not)
     unsupported: int = 0  # sentences of the answer that no quote backs
+    closest: int = 0  # the citation added beside a chat model's answer (Answer.closest; 0: none)
 
     @property
     def hit(self) -> bool:
@@ -99,6 +100,7 @@ def score_question(
     support: str = "",
     fallback: str = "",
     unsupported: int = 0,
+    closest: int = 0,
 ) -> QuestionResult:
     """Score one answer; citations are (n, document id, start, end, quote), checked against `source_text`.
 
@@ -140,6 +142,7 @@ def score_question(
         support=support,
         fallback=fallback,
         unsupported=unsupported,
+        closest=closest,
         answer_type=wanted,
         quote_has_answer_type=(
             None if wanted == "other" else answered and any(holds_answer_type(q, wanted, asked) for q in quotes)

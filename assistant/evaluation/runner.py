@@ -160,6 +160,7 @@ def ask_one(
         support=answer.support,
         fallback=answer.fallback,
         unsupported=len(answer.unsupported),
+        closest=answer.closest,
         citations=[(c.n, c.document_id, c.start, c.end, c.quote) for c in answer.citations],
         retrieved=[(p.document_id, p.start, p.end) for p in passages],
         latency_s=latency,
