@@ -2,18 +2,24 @@
 size, one after the other under the same load (pre-embedded chunks, 10 documents of 100 chunks per write, as the
 indexer writes its batches). What is written into an existing collection is removed afterwards.
 
-    python bench/write_rate.py --size 1000000 [--writes 10]
+    python bench/write_rate.py --size 1000000 [--writes 10] [--calls]
+
+`--calls` also times each kind of Chroma call (collection and method) of the writes into the existing collection.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
 import random
 import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import common  # first: puts the repository on sys.path and sets the OpenMP wait policy before torch loads
 
@@ -48,10 +54,38 @@ def timed_writes(folder: Path, writes: int, embedder, first_number: int) -> dict
     }
 
 
+@contextlib.contextmanager
+def timed_chroma_calls() -> Iterator[dict[str, list[float]]]:
+    """Seconds of every Chroma collection call made meanwhile, by "collection.method"."""
+    from chromadb.api.models.Collection import Collection
+
+    seconds: dict[str, list[float]] = collections.defaultdict(list)
+    originals = {name: getattr(Collection, name) for name in ("upsert", "get", "delete", "modify", "count")}
+
+    def timed(name: str, original: Any) -> Any:
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                seconds[f"{self.name}.{name}"].append(time.perf_counter() - started)
+
+        return call
+
+    for name, original in originals.items():
+        setattr(Collection, name, timed(name, original))
+    try:
+        yield seconds
+    finally:
+        for name, original in originals.items():
+            setattr(Collection, name, original)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog="Figures: docs/benchmarks.md")
     parser.add_argument("--size", type=int, default=100000, help="the collection of bench/ask_latency.py to write to")
     parser.add_argument("--writes", type=int, default=10, help="writes of 1,000 chunks each (default 10)")
+    parser.add_argument("--calls", action="store_true", help="time each kind of Chroma call of the second writes")
     args = parser.parse_args(argv)
     from ask_latency import collection_folder, ensure_collection
 
@@ -63,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     empty = Path(tempfile.mkdtemp(prefix="write-rate-"))
     try:
         rows = [timed_writes(empty, args.writes, embedder, 5_000_000)]
-        rows.append(timed_writes(collection_folder(args.size), args.writes, embedder, 6_000_000))
+        with timed_chroma_calls() if args.calls else contextlib.nullcontext() as calls:
+            rows.append(timed_writes(collection_folder(args.size), args.writes, embedder, 6_000_000))
     finally:
         shutil.rmtree(empty, ignore_errors=True)
     result = {"machine": common.machine(), "writes": rows, "ratio": rows[1]["chunks_per_s"] / rows[0]["chunks_per_s"]}
@@ -71,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         print(f"into {row['collection_chunks']:>9,} chunks: {row['chunks_per_s']:.0f} chunks/s (load {row['load']})")
     print(f"ratio {result['ratio']:.2f}")
+    for name, spent in sorted((calls or {}).items(), key=lambda item: -sum(item[1])):
+        print(f"    {name:28} {len(spent):4} calls, {sum(spent):7.2f} s, {1000 * sum(spent) / len(spent):8.1f} ms each")
     return 0
 
 
