@@ -2,7 +2,9 @@
 size, one after the other under the same load (pre-embedded chunks, 10 documents of 100 chunks per write, as the
 indexer writes its batches). What is written into an existing collection is removed afterwards.
 
-    python bench/write_rate.py --size 1000000 [--writes 10] [--calls]
+    python bench/write_rate.py --size 1000000 [--writes 10] [--empty-writes 100] [--calls]
+
+`--empty-writes 100` measures the empty side over its first 100,000 chunks (the rate at 0-100k), not 10,000.
 
 `--calls` also times each kind of Chroma call (collection and method) of the writes into the existing collection.
 """
@@ -86,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=100000, help="the collection of bench/ask_latency.py to write to")
     parser.add_argument("--writes", type=int, default=10, help="writes of 1,000 chunks each (default 10)")
     parser.add_argument("--calls", action="store_true", help="time each kind of Chroma call of the second writes")
+    parser.add_argument("--empty-writes", type=int, help="writes into the empty collection (default: --writes)")
     args = parser.parse_args(argv)
     from ask_latency import collection_folder, ensure_collection
 
@@ -96,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     ensure_collection(args.size, embedder)
     empty = Path(tempfile.mkdtemp(prefix="write-rate-"))
     try:
-        rows = [timed_writes(empty, args.writes, embedder, 5_000_000)]
+        rows = [timed_writes(empty, args.empty_writes or args.writes, embedder, 5_000_000)]
         with timed_chroma_calls() if args.calls else contextlib.nullcontext() as calls:
             rows.append(timed_writes(collection_folder(args.size), args.writes, embedder, 6_000_000))
     finally:
@@ -104,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     result = {"machine": common.machine(), "writes": rows, "ratio": rows[1]["chunks_per_s"] / rows[0]["chunks_per_s"]}
     common.save_result("write_rate", result)
     for row in rows:
-        print(f"into {row['collection_chunks']:>9,} chunks: {row['chunks_per_s']:.0f} chunks/s (load {row['load']})")
+        into = f"{row['collection_chunks']:,}-{row['collection_chunks'] + row['written']:,} chunks"
+        print(f"{into:>24}: {row['chunks_per_s']:.0f} chunks/s (load {row['load']})")
     print(f"ratio {result['ratio']:.2f}")
     for name, spent in sorted((calls or {}).items(), key=lambda item: -sum(item[1])):
         print(f"    {name:28} {len(spent):4} calls, {sum(spent):7.2f} s, {1000 * sum(spent) / len(spent):8.1f} ms each")
