@@ -2,11 +2,14 @@
 size, one after the other under the same load (pre-embedded chunks, 10 documents of 100 chunks per write, as the
 indexer writes its batches). What is written into an existing collection is removed afterwards.
 
-    python bench/write_rate.py --size 1000000 [--writes 10] [--empty-writes 100] [--calls]
+    python bench/write_rate.py --size 1000000 [--writes 10] [--empty-writes 100] [--calls] [--sync-threshold N]
 
 `--empty-writes 100` measures the empty side over its first 100,000 chunks (the rate at 0-100k), not 10,000.
 
 `--calls` also times each kind of Chroma call (collection and method) of the writes into the existing collection.
+
+`--sync-threshold N` writes into the existing collection with Chroma's HNSW `sync_threshold` set to N (records between
+two saves of its vector index; Chroma's default is 1,000), and sets the collection's value back afterwards.
 """
 
 from __future__ import annotations
@@ -57,6 +60,26 @@ def timed_writes(folder: Path, writes: int, embedder, first_number: int) -> dict
 
 
 @contextlib.contextmanager
+def hnsw_sync_threshold(folder: Path, threshold: int | None) -> Iterator[None]:
+    """The chunk collection in `folder` saves its vector index every `threshold` records meanwhile."""
+    if threshold is None:
+        yield
+        return
+    import chromadb
+    from ask_latency import COLLECTION
+    from chromadb.config import Settings
+
+    client = chromadb.PersistentClient(path=str(folder), settings=Settings(anonymized_telemetry=False))  # as the store
+    collection = client.get_collection(COLLECTION)
+    before = collection.configuration["hnsw"]["sync_threshold"]
+    collection.modify(configuration={"hnsw": {"sync_threshold": threshold}})
+    try:
+        yield
+    finally:
+        collection.modify(configuration={"hnsw": {"sync_threshold": before}})
+
+
+@contextlib.contextmanager
 def timed_chroma_calls() -> Iterator[dict[str, list[float]]]:
     """Seconds of every Chroma collection call made meanwhile, by "collection.method"."""
     from chromadb.api.models.Collection import Collection
@@ -89,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--writes", type=int, default=10, help="writes of 1,000 chunks each (default 10)")
     parser.add_argument("--calls", action="store_true", help="time each kind of Chroma call of the second writes")
     parser.add_argument("--empty-writes", type=int, help="writes into the empty collection (default: --writes)")
+    parser.add_argument("--sync-threshold", type=int, help="Chroma's HNSW sync_threshold for the second writes")
     args = parser.parse_args(argv)
     from ask_latency import collection_folder, ensure_collection
 
@@ -100,11 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     empty = Path(tempfile.mkdtemp(prefix="write-rate-"))
     try:
         rows = [timed_writes(empty, args.empty_writes or args.writes, embedder, 5_000_000)]
-        with timed_chroma_calls() if args.calls else contextlib.nullcontext() as calls:
-            rows.append(timed_writes(collection_folder(args.size), args.writes, embedder, 6_000_000))
+        folder = collection_folder(args.size)
+        with hnsw_sync_threshold(folder, args.sync_threshold):
+            with timed_chroma_calls() if args.calls else contextlib.nullcontext() as calls:
+                rows.append(timed_writes(folder, args.writes, embedder, 6_000_000))
     finally:
         shutil.rmtree(empty, ignore_errors=True)
-    result = {"machine": common.machine(), "writes": rows, "ratio": rows[1]["chunks_per_s"] / rows[0]["chunks_per_s"]}
+    ratio = rows[1]["chunks_per_s"] / rows[0]["chunks_per_s"]
+    result = {"machine": common.machine(), "writes": rows, "ratio": ratio, "sync_threshold": args.sync_threshold}
     common.save_result("write_rate", result)
     for row in rows:
         into = f"{row['collection_chunks']:,}-{row['collection_chunks'] + row['written']:,} chunks"
