@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.headings import read_under_headings
 from assistant.lexical import LexicalIndex
 from assistant.models import Passage
 from assistant.text import tokens
@@ -21,6 +22,7 @@ class PassageSentence:
     passage: Passage
     start: int
     end: int
+    heading: str = ""  # the headings it is read under (assistant/headings.py)
 
     @property
     def text(self) -> str:
@@ -38,7 +40,7 @@ class ScoredSentence:
     dense: float
     coverage: float
     score: float
-    context: str = ""  # words that belong to the sentence though outside it: a table row's header
+    context: str = ""  # words that belong to the sentence though outside it: its headings, a table row's header
 
 
 @dataclass(frozen=True)
@@ -56,15 +58,17 @@ class SentenceWeights:
 
 
 def passage_sentences(passages: list[Passage], distinct: bool = True) -> list[PassageSentence]:
-    """Each sentence of the passages; a sentence in two overlapping passages once if `distinct`."""
+    """Each sentence of the passages, headings set aside as the context of the sentences under them; a sentence in
+    two overlapping passages once if `distinct`."""
     seen: set[tuple[str, int]] = set()
     found = []
     for passage in passages:
-        for span in sentence_spans(passage.text):
-            key = (passage.document_id, passage.start + span.start)
+        for sentence in read_under_headings(passage.text, sentence_spans(passage.text)):
+            start, end = passage.start + sentence.span.start, passage.start + sentence.span.end
+            key = (passage.document_id, start)
             if not distinct or key not in seen:
                 seen.add(key)
-                found.append(PassageSentence(passage, passage.start + span.start, passage.start + span.end))
+                found.append(PassageSentence(passage, start, end, sentence.heading))
     return found
 
 
@@ -107,13 +111,15 @@ def score_sentences(
     scored = []
     for candidate, text, similarity in zip(candidates, texts, np.asarray(dense, dtype=float), strict=True):
         # A table row is read with its header, as a person reads it: "Gadget | 125 EUR" under "Item | Unit price".
+        # A heading's words count for every sentence under it: "15. Assignment." for the clause's sentences.
         header = header_of(candidate.passage.text, candidate.start - candidate.passage.start)
-        cover = question_coverage.of(f"{header}\n{text}" if header else text)
+        context = "\n".join(part for part in (candidate.heading, header) if part)
+        cover = question_coverage.of(f"{context}\n{text}" if context else text)
         rank_penalty = weights.passage_rank * (candidate.passage.rank - 1) / max(1, len(passages))
         score = weights.dense * float(similarity) + weights.coverage * cover - rank_penalty
         scored.append(
             ScoredSentence(
-                candidate.passage, candidate.start, candidate.end, text, float(similarity), cover, score, header
+                candidate.passage, candidate.start, candidate.end, text, float(similarity), cover, score, context
             )
         )
     return sorted(scored, key=lambda sentence: sentence.score, reverse=True)
