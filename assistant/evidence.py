@@ -6,7 +6,7 @@ against that same snapshot."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -20,6 +20,10 @@ from assistant.support import SupportModels, rank_with_support
 from index.embedding import Embedder
 
 EVIDENCE_SENTENCES = 3
+# Best word coverage under this: the question is read as a paraphrase, and this many more sentences, those of the
+# passage closest in meaning, are compared with it by meaning.
+PARAPHRASE_BELOW = 0.5
+PARAPHRASE_SENTENCES = 5
 # Evidence under this declines. Calibrated on SQuAD 2.0's unanswerable questions (docs/quality.md); the
 # ASSISTANT_DECLINE_THRESHOLD setting overrides it.
 DECLINE_THRESHOLD = 0.48
@@ -63,10 +67,35 @@ def gather_evidence(
         passages = search.search(query, vector, k, snapshot, ids)
     sentences = score_sentences(query, passages, embedder, snapshot.lexical)
     if support is None:
-        score = evidence_score(vector, sentences, embedder)
+        sentences, score = weigh_evidence(vector, sentences, passages, embedder)
     else:
         sentences, score = rank_with_support(query, passages, sentences, vector, embedder, snapshot.lexical, support)
     return Evidence(question, query, passages, sentences, score, snapshot, snapshot.warnings(ids), within)
+
+
+def weigh_evidence(
+    question_vector: np.ndarray, scored: list[ScoredSentence], passages: list[Passage], embedder: Embedder
+) -> tuple[list[ScoredSentence], float]:
+    """The sentences, best first, and the evidence score (`evidence_score`).
+
+    When no sentence holds half of the question's informative words, the question is worded otherwise than the
+    text ("How long are the goods guaranteed?" of "The Supplier warrants ... for 24 months"), so shared words cannot
+    choose the sentence: the sentences of the passage closest in meaning are read as well, and the sentences read
+    are ranked by the higher of their meaning match and their shared words (docs/quality.md, "Paraphrase")."""
+    if not scored or max(sentence.coverage for sentence in scored) >= PARAPHRASE_BELOW:
+        return scored, evidence_score(question_vector, scored, embedder)
+    closest = max(passages, key=lambda passage: -1.0 if passage.dense_score is None else passage.dense_score)
+    top = scored[:EVIDENCE_SENTENCES]
+    read = top + [s for s in scored[EVIDENCE_SENTENCES:] if s.passage is closest][:PARAPHRASE_SENTENCES]
+    similarity = embedder.embed_documents([sentence.text for sentence in read]) @ question_vector
+    reread = [
+        replace(sentence, dense=float(meaning), score=max(sentence.coverage, float(meaning)))
+        for sentence, meaning in zip(read, similarity, strict=True)
+    ]
+    others = scored[len(top) :]
+    others = [sentence for sentence in others if sentence not in read]
+    ranked = sorted(reread + others, key=lambda sentence: sentence.score, reverse=True)
+    return ranked, max(sentence.score for sentence in reread)
 
 
 def evidence_score(question_vector: np.ndarray, scored: list[ScoredSentence], embedder: Embedder) -> float:
