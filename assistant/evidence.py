@@ -81,7 +81,8 @@ def weigh_evidence(
     When no sentence holds half of the question's informative words, the question is worded otherwise than the
     text ("How long are the goods guaranteed?" of "The Supplier warrants ... for 24 months"), so shared words cannot
     choose the sentence: the sentences of the passage closest in meaning are read as well, and the sentences read
-    are ranked by the higher of their meaning match and their shared words (docs/quality.md, "Paraphrase")."""
+    are ranked by the higher of their meaning match and their shared words (docs/quality.md, "Headings and
+    paraphrase")."""
     if not scored or max(sentence.coverage for sentence in scored) >= PARAPHRASE_BELOW:
         return scored, evidence_score(question_vector, scored, embedder)
     closest = max(passages, key=lambda passage: -1.0 if passage.dense_score is None else passage.dense_score)
@@ -92,8 +93,7 @@ def weigh_evidence(
         replace(sentence, dense=float(meaning), score=max(sentence.coverage, float(meaning)))
         for sentence, meaning in zip(read, similarity, strict=True)
     ]
-    others = scored[len(top) :]
-    others = [sentence for sentence in others if sentence not in read]
+    others = [sentence for sentence in scored[len(top) :] if not any(sentence is r for r in read)]
     ranked = sorted(reread + others, key=lambda sentence: sentence.score, reverse=True)
     return ranked, max(sentence.score for sentence in reread)
 
