@@ -19,7 +19,7 @@ def contract(make_assistant, minilm, tmp_path):
     return assistant, text
 
 
-def quotes_of(answer) -> list[str]:  # type: ignore[no-untyped-def]
+def quotes_of(answer) -> list[str]:
     return [citation.quote for citation in answer.citations]
 
 
@@ -51,3 +51,5 @@ def test_a_paraphrased_question_is_answered_by_the_clause_it_paraphrases(contrac
     worded_alike = assistant.ask("How quickly must the Customer pay each undisputed invoice?")
     assert any("within thirty (30) days of receipt" in quote for quote in quotes_of(worded_alike))
     assert read == [3]  # shared words chose: only the best three sentences were read by meaning
+    for citation in [*guarantee.citations, *worded_alike.citations]:
+        assert text[citation.start : citation.end] == citation.quote
