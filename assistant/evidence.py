@@ -14,7 +14,7 @@ from assistant.citations import CitationBuilder
 from assistant.models import Passage
 from assistant.retrieval import HybridSearch
 from assistant.selection import Selection
-from assistant.sentences import ScoredSentence, score_sentences
+from assistant.sentences import ScoredSentence, SentenceWeights, score_sentences
 from assistant.snapshot import IndexSnapshot
 from assistant.support import SupportModels, rank_with_support
 from index.embedding import Embedder
@@ -82,20 +82,22 @@ def weigh_evidence(
     text ("How long are the goods guaranteed?" of "The Supplier warrants ... for 24 months"), so shared words cannot
     choose the sentence: the sentences of the passage closest in meaning are read as well, and the sentences read
     are ranked by the higher of their meaning match and their shared words (docs/quality.md, "Headings and
-    paraphrase")."""
+    paraphrase"), each keeping its answer-type gain."""
     if not scored or max(sentence.coverage for sentence in scored) >= PARAPHRASE_BELOW:
         return scored, evidence_score(question_vector, scored, embedder)
     closest = max(passages, key=lambda passage: -1.0 if passage.dense_score is None else passage.dense_score)
     top = scored[:EVIDENCE_SENTENCES]
     read = top + [s for s in scored[EVIDENCE_SENTENCES:] if s.passage is closest][:PARAPHRASE_SENTENCES]
     similarity = embedder.embed_documents([sentence.text for sentence in read]) @ question_vector
+    type_weight = SentenceWeights().answer_type
     reread = [
-        replace(sentence, dense=float(meaning), score=max(sentence.coverage, float(meaning)))
-        for sentence, meaning in zip(read, similarity, strict=True)
+        replace(sentence, dense=meaning, score=max(sentence.score, meaning + type_weight * sentence.wanted_type))
+        for sentence, meaning in zip(read, map(float, similarity), strict=True)
     ]
     others = [sentence for sentence in scored[len(top) :] if not any(sentence is r for r in read)]
     ranked = sorted(reread + others, key=lambda sentence: sentence.score, reverse=True)
-    return ranked, max(sentence.score for sentence in reread)
+    # the evidence is what the sentences say, not how they are ordered: no answer-type gain, no passage rank
+    return ranked, max(max(sentence.coverage, sentence.dense) for sentence in reread)
 
 
 def evidence_score(question_vector: np.ndarray, scored: list[ScoredSentence], embedder: Embedder) -> float:

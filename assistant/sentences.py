@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answer_types import answer_type_of, holds_answer_type
 from assistant.headings import read_under_headings
 from assistant.lexical import LexicalIndex
 from assistant.models import Passage
@@ -41,6 +42,7 @@ class ScoredSentence:
     coverage: float
     score: float
     context: str = ""  # words that belong to the sentence though outside it: its headings, a table row's header
+    wanted_type: bool = False  # holds an answer of the kind the question wants: a date for "when", ...
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,15 @@ class SentenceWeights:
 
     The extractive default scores by shared informative words alone: on SQuAD, adding the sentences'
     embeddings changed the share of answers quoting the gold span by under 0.005 while costing most of the
-    answer's latency (docs/quality.md).
+    answer's latency (docs/quality.md). A sentence that holds the kind of answer the question wants (a date for
+    "when", a number for "how many") gains `answer_type`: enough to win a tie of shared words, too little to
+    outrank a sentence that holds a further question word (docs/quality.md, "Answer types in the default order").
     """
 
     dense: float = 0.0
     coverage: float = 1.0
     passage_rank: float = 0.05
+    answer_type: float = 0.05
 
 
 def passage_sentences(passages: list[Passage], distinct: bool = True) -> list[PassageSentence]:
@@ -108,6 +113,8 @@ def score_sentences(
     else:
         dense = np.zeros(len(texts))
     question_coverage = WordCoverage(tokens(question), lexical)
+    wanted = answer_type_of(question) if weights.answer_type else "other"
+    asked = frozenset(question_coverage.weights)
     scored = []
     for candidate, text, similarity in zip(candidates, texts, np.asarray(dense, dtype=float), strict=True):
         # A table row is read with its header, as a person reads it: "Gadget | 125 EUR" under "Item | Unit price".
@@ -116,10 +123,21 @@ def score_sentences(
         context = "\n".join(part for part in (candidate.heading, header) if part)
         cover = question_coverage.of(f"{context}\n{text}" if context else text)
         rank_penalty = weights.passage_rank * (candidate.passage.rank - 1) / max(1, len(passages))
+        # the question's own words are no answer: "When did Chopin move to Paris?" is not answered by "Paris"
+        holds_type = wanted != "other" and holds_answer_type(text, wanted, exclude=asked)
         score = weights.dense * float(similarity) + weights.coverage * cover - rank_penalty
+        score += weights.answer_type * holds_type
         scored.append(
             ScoredSentence(
-                candidate.passage, candidate.start, candidate.end, text, float(similarity), cover, score, context
+                candidate.passage,
+                candidate.start,
+                candidate.end,
+                text,
+                float(similarity),
+                cover,
+                score,
+                context,
+                holds_type,
             )
         )
     return sorted(scored, key=lambda sentence: sentence.score, reverse=True)

@@ -124,3 +124,22 @@ def test_an_answer_counts_only_with_a_word_the_question_does_not_hold() -> None:
 def test_other_and_unknown_types_hold_nothing() -> None:
     assert find_answer_spans("Paris, 1914, 12 people.", "other") == []
     assert not holds_answer_type("Paris, 1914, 12 people.", "colour")
+
+
+def test_of_sentences_sharing_the_question_words_the_one_holding_the_wanted_answer_comes_first(
+    make_assistant, fake_embedder, tmp_path
+) -> None:
+    (tmp_path / "bridge.txt").write_text(
+        "The Harbour Bridge opened with a parade across its deck.\n\n"
+        "Thousands of people walked over the Harbour Bridge that day.\n\n"
+        "The Harbour Bridge opened to traffic on 19 March 1932.\n\n"
+        "The Harbour Bridge opened eight lanes of road and two railway tracks.\n"
+    )
+    assistant = make_assistant(fake_embedder)
+    assistant.index_paths([tmp_path])
+    when = assistant.evidence("When did the Harbour Bridge open?")
+    assert when.sentences[0].text == "The Harbour Bridge opened to traffic on 19 March 1932."
+    assert when.sentences[0].wanted_type and not when.sentences[1].wanted_type
+    assert when.score <= 1.0  # the evidence is the words' share; the answer type orders, it adds no evidence
+    how_many = assistant.evidence("How many lanes did the Harbour Bridge open?")
+    assert how_many.sentences[0].text.startswith("The Harbour Bridge opened eight lanes")
