@@ -30,8 +30,12 @@ class Answerer(Protocol):
 
 
 def declined(evidence: Evidence, mode: AnswerMode, unsupported: Sequence[str] = ()) -> Answer:
-    """The answer when the documents do not answer: no citation, the passages kept for the reader to check."""
-    return _answer(evidence, mode, NOT_FOUND, [], False, unsupported)
+    """The answer when the documents do not answer: no citation, the passages kept for the reader to check. When
+    the question names a code that no passage holds, the answer says which."""
+    text = NOT_FOUND
+    if evidence.missing_codes:
+        text += f" No passage found mentions {', '.join(evidence.missing_codes)}."
+    return _answer(evidence, mode, text, [], False, unsupported)
 
 
 def answered(

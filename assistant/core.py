@@ -1,8 +1,9 @@
 """The Assistant: one object that indexes documents and answers questions about them with verified quotes.
 
 A question takes one path (docs/architecture.md): the answerer makes it stand alone, one snapshot of the index is
-read, evidence is gathered from it, weak evidence declines, and otherwise the answerer turns the evidence into an
-answer whose every citation was checked against that snapshot.
+read, evidence is gathered from it, weak evidence declines (so does a question naming a code that no passage holds,
+assistant/codes.py), and otherwise the answerer turns the evidence into an answer whose every citation was checked
+against that snapshot.
 """
 
 from __future__ import annotations
@@ -250,7 +251,7 @@ class Assistant:
         query = self.answerer.standalone_query(question, history)
         gather = partial(self._gather, question, query, top_k, snapshot, within)
         evidence = gather() if around_retrieval is None else around_retrieval(query, gather)
-        if evidence.score < self.decline_threshold:
+        if evidence.score < self.decline_threshold or evidence.missing_codes:
             answer = declined(evidence, self.mode)
             yield answer.text
             yield answer

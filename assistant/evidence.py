@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from assistant.citations import CitationBuilder
+from assistant.codes import missing_codes
 from assistant.models import Passage
 from assistant.retrieval import HybridSearch
 from assistant.selection import Selection
@@ -41,6 +42,7 @@ class Evidence:
     snapshot: IndexSnapshot
     warnings: list[str] = field(default_factory=list)  # documents left out of this answer, and why
     within: Selection | None = None  # the documents it was asked within (None: all)
+    missing_codes: tuple[str, ...] = ()  # codes the question names ("M16-031") that no passage holds: it declines
 
     def citation_builder(self) -> CitationBuilder:
         """A new builder that numbers quotes verified against this evidence's snapshot."""
@@ -70,7 +72,8 @@ def gather_evidence(
         sentences, score = weigh_evidence(vector, sentences, passages, embedder)
     else:
         sentences, score = rank_with_support(query, passages, sentences, vector, embedder, snapshot.lexical, support)
-    return Evidence(question, query, passages, sentences, score, snapshot, snapshot.warnings(ids), within)
+    missing = tuple(missing_codes(question, [passage.text for passage in passages]))
+    return Evidence(question, query, passages, sentences, score, snapshot, snapshot.warnings(ids), within, missing)
 
 
 def weigh_evidence(

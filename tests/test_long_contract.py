@@ -53,3 +53,14 @@ def test_a_paraphrased_question_is_answered_by_the_clause_it_paraphrases(contrac
     assert read == [3]  # shared words chose: only the best three sentences were read by meaning
     for citation in [*guarantee.citations, *worded_alike.citations]:
         assert text[citation.start : citation.end] == citation.quote
+
+
+def test_a_question_naming_a_code_the_contract_lacks_is_declined_and_says_so(contract) -> None:
+    assistant, text = contract
+    listed = assistant.ask("What does a housing of type M12-031 cost?")
+    assert listed.answered and any("M12-031" in quote for quote in quotes_of(listed))
+    unlisted = assistant.ask("What does a housing of type M16-031 cost?")  # only M12-031 exists: item 031
+    assert "M16-031" not in text
+    assert not unlisted.answered and not unlisted.citations
+    assert "No passage found mentions M16-031." in unlisted.text
+    assert unlisted.passages  # the closest passages are still there to read

@@ -69,7 +69,7 @@ def test_index_ask_view_and_remove_work_as_on_a_folder(server, tmp_path):
 
 
 def test_a_warm_question_on_a_server_makes_two_round_trips(server, tmp_path, chroma_calls):
-    write_corpus(tmp_path / "corpus", 4)
+    write_corpus(tmp_path / "corpus", 5)  # zeta0 to zeta4: QUESTIONS[1] asks of zeta4
     remote = _on_server(server, "round-trips")
     remote.index_paths([tmp_path / "corpus"])
     assert_answers_verbatim(remote, QUESTIONS[0])
